@@ -1,0 +1,96 @@
+// swift-tools-version: 6.1
+//
+// Molecule Host: a server that provisions and runs long-lived AI-agent workspaces on pluggable backends.
+// Backends are shared libraries behind a versioned C ABI (`Sources/ProviderABI`). The Host never links a provider
+// target: it loads them with dlopen. Nothing Swift-typed crosses that boundary, only C types and JSON bytes.
+
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .unsafeFlags(["-warnings-as-errors"]),
+]
+
+let package = Package(
+    name: "molecule-host",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "molecule-host", targets: ["Host"]),
+        .executable(name: "molecule-bench", targets: ["HostBenchmarks"]),
+        // Providers: drop-in shared objects, loaded by the Host at run time (never linked into it).
+        .library(name: "ProviderProcess", type: .dynamic, targets: ["ProviderProcess"]),
+        // The SDK for provider authors.
+        .library(name: "ProviderKit", targets: ["ProviderKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+    ],
+    targets: [
+        // MARK: The contract
+        .target(name: "ProviderABI", path: "Sources/ProviderABI"),
+
+        // MARK: C libraries (system)
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CLibSSH", pkgConfig: "libssh", providers: [.apt(["libssh-dev"])]),
+
+        // MARK: Shared value types (JSON wire shapes). Linked statically into Host and providers; no value of
+        // these types ever crosses the ABI — they are encoded to JSON bytes on one side and decoded on the other.
+        .target(name: "ProviderWire", swiftSettings: strictSettings),
+
+        // MARK: SDK for provider authors
+        .target(name: "ProviderKit", dependencies: ["ProviderABI", "ProviderWire"], swiftSettings: strictSettings),
+
+        // MARK: Providers
+        .target(name: "ProviderProcess", dependencies: ["ProviderKit", "ProviderABI", "ProviderWire"], swiftSettings: strictSettings),
+
+        // MARK: Host side
+        .target(
+            name: "ProviderHost",
+            dependencies: [
+                "ProviderABI", "ProviderWire",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "ContractSuite",
+            dependencies: [
+                "ProviderHost", "ProviderWire",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "Host",
+            dependencies: [
+                "ProviderHost", "ContractSuite",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "HostBenchmarks",
+            dependencies: ["ProviderHost", "ProviderWire"],
+            path: "Benchmarks/HostBenchmarks",
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Tests
+        .testTarget(
+            name: "ProviderHostTests",
+            dependencies: ["ProviderHost", "ContractSuite", "ProviderWire", "ProviderKit"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

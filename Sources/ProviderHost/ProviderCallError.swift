@@ -1,0 +1,24 @@
+public import ProviderWire
+
+/// A verb call that did not succeed: the provider's answer, or the Host's own verdict (UNSUPPORTED for a NULL slot,
+/// DEADLINE_EXCEEDED for an overrun, INTERNAL for a contract violation such as malformed JSON).
+public struct ProviderCallError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var status: ProviderStatus
+    public var message: String
+    public var retryable: Bool
+    public var nativeCode: Int32
+    /// The provider's manifest name.
+    public var provider: String
+    public var verb: Verb
+
+    public init(status: ProviderStatus, message: String, retryable: Bool? = nil, nativeCode: Int32 = 0, provider: String, verb: Verb) {
+        self.status = status
+        self.message = message
+        self.retryable = retryable ?? status.isRetryableByDefault
+        self.nativeCode = nativeCode
+        self.provider = provider
+        self.verb = verb
+    }
+
+    public var description: String { "\(provider).\(verb): \(status.name): \(message)" }
+}

@@ -1,0 +1,83 @@
+public import ProviderWire
+
+/// A workspace backend written in Swift. Conform, then export it with one call (see ``ProviderExport``).
+///
+/// The verbs here are the core every provider implements. Optional verbs come from the capability protocols
+/// (``PausingProvider``, ``SnapshottingProvider``, ``FileServingProvider``, ``PluginHostingProvider``,
+/// ``LogServingProvider``, ``DiagnosingProvider``, ``StorageOwningProvider``): a verb whose protocol the type does not
+/// adopt gets a NULL slot, which the Host answers as UNSUPPORTED — so the manifest can never claim what the code lacks.
+///
+/// Verbs are synchronous and may block: the Host calls them on its own worker threads, concurrently. Honour
+/// `context.deadline` in loops (``CallContext/checkDeadline()``).
+public protocol WorkspaceProvider: Sendable {
+    /// The provider's unique name (`process`, `docker`, `ec2`, …).
+    static var name: String { get }
+    /// The provider's semantic version.
+    static var version: String { get }
+    /// One line for operators.
+    static var summary: String { get }
+    /// Why each unclaimed verb is unsupported (by wire name), shown in the parity matrix.
+    static var unsupportedReasons: [String: String] { get }
+
+    /// Creates an instance from the operator's configuration. Must not contact the backend.
+    init(configuration: ProviderConfiguration) throws
+
+    /// Identity and backend reachability; throw ``ProviderError/unavailable(_:nativeCode:)`` when the backend is down.
+    func describe(context: CallContext) throws -> DescribeResponse
+    /// Creates and starts the workspace's instance; idempotent per workspace id.
+    func provision(_ request: ProvisionRequest, context: CallContext) throws -> ProvisionResponse
+    /// Stops and removes the instance, keeping its storage. Unknown or stopped: succeed with `stopped: false`.
+    func stop(_ request: WorkspaceRef, context: CallContext) throws -> StopResponse
+    /// The instance's state; an unknown workspace is `absent`, not an error.
+    func inspect(_ request: WorkspaceRef, context: CallContext) throws -> InspectResponse
+    /// Every instance, storage and snapshot created for the owner.
+    func listOwned(_ request: ListOwnedRequest, context: CallContext) throws -> ListOwnedResponse
+}
+
+extension WorkspaceProvider {
+    public static var summary: String { "" }
+    public static var unsupportedReasons: [String: String] { [:] }
+}
+
+/// `pause` / `resume`. Pausing a paused instance and resuming a running one succeed.
+public protocol PausingProvider: WorkspaceProvider {
+    func pause(_ request: WorkspaceRef, context: CallContext) throws -> InspectResponse
+    func resume(_ request: WorkspaceRef, context: CallContext) throws -> InspectResponse
+}
+
+/// `snapshot` / `restore`.
+public protocol SnapshottingProvider: WorkspaceProvider {
+    func snapshot(_ request: WorkspaceRef, context: CallContext) throws -> SnapshotResponse
+    /// Provisions `request.workspaceId` from `request.snapshotId`.
+    func restore(_ request: ProvisionRequest, context: CallContext) throws -> ProvisionResponse
+}
+
+/// The files verbs, relative to the workspace's files root (`/configs`). Validate paths with ``RelativePath``.
+public protocol FileServingProvider: WorkspaceProvider {
+    func listFiles(_ request: ListFilesRequest, context: CallContext) throws -> ListFilesResponse
+    func readFile(_ request: FilePathRequest, context: CallContext) throws -> FileContent
+    func writeFile(_ request: WriteFileRequest, context: CallContext) throws -> FileWriteResponse
+    func deleteFile(_ request: FilePathRequest, context: CallContext) throws -> FileWriteResponse
+}
+
+/// The plugin verbs: plugins live in `<files root>/plugins/<name>`.
+public protocol PluginHostingProvider: WorkspaceProvider {
+    func installPlugin(_ request: InstallPluginRequest, context: CallContext) throws -> PluginInfo
+    func uninstallPlugin(_ request: PluginRef, context: CallContext) throws -> PluginInfo
+    func listPlugins(_ request: WorkspaceRef, context: CallContext) throws -> ListPluginsResponse
+}
+
+/// `logs`: the boot/console log.
+public protocol LogServingProvider: WorkspaceProvider {
+    func logs(_ request: LogsRequest, context: CallContext) throws -> LogsResponse
+}
+
+/// `diagnose`: a staged probe of the path from the Host to the workspace.
+public protocol DiagnosingProvider: WorkspaceProvider {
+    func diagnose(_ request: WorkspaceRef, context: CallContext) throws -> DiagnoseResponse
+}
+
+/// `remove_storage`: delete what `stop` kept.
+public protocol StorageOwningProvider: WorkspaceProvider {
+    func removeStorage(_ request: WorkspaceRef, context: CallContext) throws -> RemoveStorageResponse
+}

@@ -1,0 +1,123 @@
+import Foundation
+import ProviderKit
+import ProviderWire
+
+/// A workspace's process group, detached from the Host in its own session.
+///
+/// Identity survives pid reuse: a group is the leader pid *and* the workload's start time from `/proc`.
+struct ProcessGroup: Codable, Sendable, Hashable {
+    /// The process group id (the launcher shell's pid; it exits at once, the group lives on).
+    var pgid: Int32
+    /// The workload's pid.
+    var pid: Int32
+    /// The workload's start time in clock ticks since boot (`/proc/<pid>/stat` field 22).
+    var startTicks: UInt64
+
+    var reference: String { "pgid:\(pgid)" }
+
+    /// Launches `command` with output appended to `logFile`, in a new session, and returns once it runs.
+    static func spawn(
+        command: [String],
+        environment: [String: String],
+        workingDirectory: String,
+        logFile: String,
+        pidFile: String
+    ) throws(ProviderError) -> ProcessGroup {
+        // The shell backgrounds the workload and exits, so the workload is re-parented to init (no zombie in the
+        // Host) while keeping the shell's process group, which stop/pause signal as a whole.
+        let script = #"cd "$1" || exit 97; log=$2; pidfile=$3; shift 3; "$@" >>"$log" 2>&1 </dev/null & echo $! >"$pidfile""#
+        unlink(pidFile)
+        let argv = ["/bin/sh", "-c", script, "molecule-launch", workingDirectory, logFile, pidFile] + command
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // POSIX_SPAWN_SETSID (glibc >= 2.26; not imported into Swift): a new session, detached from the Host's terminal.
+        posix_spawnattr_setflags(&attributes, Int16(0x80))
+        var launcher: pid_t = 0
+        let cArgv = argv.map { strdup($0) } + [nil]
+        let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            cArgv.forEach { free($0) }
+            cEnv.forEach { free($0) }
+        }
+        let rc = posix_spawn(&launcher, "/bin/sh", nil, &attributes, cArgv, cEnv)
+        guard rc == 0 else { throw .internal("posix_spawn /bin/sh failed: \(String(cString: strerror(rc)))", nativeCode: rc) }
+        var status: Int32 = 0
+        while waitpid(launcher, &status, 0) == -1 && errno == EINTR {}
+        let exitCode = (status >> 8) & 0xff
+        guard status & 0x7f == 0, exitCode == 0 else {
+            throw .invalidArgument("could not start workspace command \(command) (launcher exited with \(exitCode))")
+        }
+        guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { throw .internal("workspace launcher did not report a pid") }
+        guard let stat = ProcStat(pid: pid) else {
+            throw .invalidArgument("workspace command \(command) exited immediately; see the workspace's logs")
+        }
+        return ProcessGroup(pgid: launcher, pid: pid, startTicks: stat.startTicks)
+    }
+
+    /// The workload still runs (not a zombie, and the pid was not reused).
+    var isAlive: Bool {
+        guard let stat = ProcStat(pid: pid), stat.startTicks == startTicks else { return false }
+        return stat.state != "Z" && stat.state != "X"
+    }
+
+    var state: InstanceState {
+        guard let stat = ProcStat(pid: pid), stat.startTicks == startTicks, stat.state != "Z", stat.state != "X" else {
+            return .stopped
+        }
+        return stat.state == "T" ? .paused : .running
+    }
+
+    /// SIGTERM to the group (and SIGCONT, so a paused group can exit), then SIGKILL after the grace.
+    func terminate(graceMilliseconds: Int) throws(ProviderError) {
+        guard isAlive else {
+            kill(-pgid, SIGKILL)
+            return
+        }
+        kill(-pgid, SIGTERM)
+        kill(-pgid, SIGCONT)
+        if waitUntil(milliseconds: graceMilliseconds, { !isAlive }) { kill(-pgid, SIGKILL); return }
+        kill(-pgid, SIGKILL)
+        if !waitUntil(milliseconds: 2000, { !isAlive }) {
+            throw .internal("process group \(pgid) survived SIGKILL for 2 s")
+        }
+    }
+
+    /// Sends `signal` to the group and waits (bounded) until the workload reaches `state`.
+    func signal(_ signal: Int32, until state: InstanceState) throws(ProviderError) {
+        guard isAlive else { throw .conflict("workspace process \(pid) is not running") }
+        if kill(-pgid, signal) != 0 { throw .internal("kill(-\(pgid), \(signal)) failed: errno \(errno)", nativeCode: errno) }
+        if !waitUntil(milliseconds: 2000, { self.state == state }) {
+            throw .internal("workspace process \(pid) did not reach state \(state.rawValue) within 2 s")
+        }
+    }
+
+    /// Polls `condition` every 10 ms for at most `milliseconds`; true if it became true.
+    private func waitUntil(milliseconds: Int, _ condition: () -> Bool) -> Bool {
+        let deadline = MonotonicClock.deadline(afterMilliseconds: milliseconds)
+        while true {
+            if condition() { return true }
+            if MonotonicClock.now() >= deadline { return false }
+            usleep(10_000)
+        }
+    }
+}
+
+/// The fields of `/proc/<pid>/stat` the provider needs.
+struct ProcStat {
+    var state: Character
+    var startTicks: UInt64
+
+    init?(pid: Int32) {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = text.lastIndex(of: ")")
+        else { return nil }
+        // After "pid (comm)": field 3 is the state, field 22 the start time.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 19, let state = fields[0].first, let start = UInt64(fields[19]) else { return nil }
+        self.state = state
+        self.startTicks = start
+    }
+}

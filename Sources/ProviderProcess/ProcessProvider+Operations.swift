@@ -1,0 +1,87 @@
+import Foundation
+import ProviderKit
+import ProviderWire
+
+extension ProcessProvider: LogServingProvider {
+    /// Most bytes one `logs` call returns.
+    static let maximumLogBytes = 1 << 20
+
+    func logs(_ request: LogsRequest, context: CallContext) throws -> LogsResponse {
+        let workspace = try layout.workspace(request.workspaceId).requireExisting()
+        guard let handle = try? FileHandle(forReadingFrom: workspace.consoleLog) else {
+            return LogsResponse(content: "", cursor: "0")
+        }
+        defer { try? handle.close() }
+        let end = try handle.seekToEnd()
+        if let cursor = request.cursor {
+            guard let offset = UInt64(cursor), offset <= end else { throw ProviderError.invalidArgument("cursor \"\(cursor)\" is not valid for this log") }
+            let length = min(end - offset, UInt64(Self.maximumLogBytes))
+            try handle.seek(toOffset: offset)
+            let data = try handle.read(upToCount: Int(length)) ?? Data()
+            return LogsResponse(content: String(decoding: data, as: UTF8.self), cursor: String(offset + UInt64(data.count)))
+        }
+        let tail = max(1, min(request.tailLines ?? 200, 10_000))
+        let start = end > UInt64(Self.maximumLogBytes) ? end - UInt64(Self.maximumLogBytes) : 0
+        try handle.seek(toOffset: start)
+        let data = try handle.readToEnd() ?? Data()
+        var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.last == "" { lines.removeLast() }
+        let content = lines.suffix(tail).joined(separator: "\n") + (lines.isEmpty ? "" : "\n")
+        return LogsResponse(content: content, cursor: String(end))
+    }
+}
+
+extension ProcessProvider: DiagnosingProvider {
+    func diagnose(_ request: WorkspaceRef, context: CallContext) throws -> DiagnoseResponse {
+        var stages: [DiagnoseStage] = []
+        func stage(_ name: String, _ body: () throws -> String?) -> Bool {
+            let started = MonotonicClock.now()
+            do {
+                let detail = try body()
+                stages.append(DiagnoseStage(name: name, ok: true, durationMs: Self.elapsedMs(since: started), detail: detail))
+                return true
+            } catch {
+                let message = (error as? ProviderError)?.message ?? "\(error)"
+                stages.append(DiagnoseStage(name: name, ok: false, durationMs: Self.elapsedMs(since: started), error: message))
+                return false
+            }
+        }
+        let workspace = try layout.workspace(request.workspaceId)
+        _ = stage("state-dir") {
+            try layout.ensureUsable()
+            return layout.root.path
+        }
+            && stage("workspace-found") {
+                guard let meta = workspace.readMeta() else { throw ProviderError.notFound("no metadata for workspace \(request.workspaceId)") }
+                return "owner=\(meta.owner) state=\(meta.state.rawValue)"
+            }
+            && stage("process-alive") {
+                guard let meta = workspace.readMeta(), meta.state == .running, let group = meta.group else {
+                    throw ProviderError.notFound("workspace has no running instance")
+                }
+                guard group.isAlive else { throw ProviderError.notFound("process \(group.pid) is gone") }
+                return "pid=\(group.pid) \(group.reference) state=\(group.state.rawValue)"
+            }
+            && stage("files-root") {
+                guard access(workspace.configs.path, W_OK) == 0 else { throw ProviderError.internal("\(workspace.configs.path) is not writable") }
+                return workspace.configs.path
+            }
+        return DiagnoseResponse(stages: stages)
+    }
+
+    static func elapsedMs(since start: UInt64) -> Int { Int((MonotonicClock.now() - start) / 1_000_000) }
+}
+
+extension ProcessProvider: StorageOwningProvider {
+    func removeStorage(_ request: WorkspaceRef, context: CallContext) throws -> RemoveStorageResponse {
+        let workspace = try layout.workspace(request.workspaceId)
+        return try locked(request.workspaceId) {
+            guard FileManager.default.fileExists(atPath: workspace.root.path) else { return RemoveStorageResponse(removed: false) }
+            if let meta = workspace.readMeta(), meta.state == .running, meta.group?.isAlive == true {
+                throw ProviderError.conflict("workspace \(request.workspaceId) is running; stop it before removing its storage")
+            }
+            try FileManager.default.removeItem(at: workspace.root)
+            return RemoveStorageResponse(removed: true)
+        }
+    }
+}

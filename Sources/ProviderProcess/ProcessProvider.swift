@@ -1,0 +1,180 @@
+import Foundation
+import ProviderABI
+import ProviderKit
+import ProviderWire
+
+/// The embedded default backend: a workspace is a local process group.
+///
+/// Each workspace owns `<state_dir>/workspaces/<id>/` — `meta.json` (owner label, pid, process start time),
+/// `configs/` (the files root; plugins in `configs/plugins/<name>`, token in `configs/.auth_token`) and
+/// `console.log` (captured stdout/stderr). Processes are detached from the Host (their own session), so they outlive a
+/// Host crash and `list_owned` finds them again from the state directory.
+final class ProcessProvider: WorkspaceProvider, Sendable {
+    static let name = "process"
+    static let version = "1.0.0"
+    static let summary = "Workspaces as local process groups (the embedded default)"
+
+    /// The provider's configuration (`create`'s JSON).
+    struct Config: Decodable, Sendable {
+        /// Where workspaces, snapshots and metadata live.
+        var stateDir: String
+        /// The owner label written on everything this instance creates.
+        var owner: String
+        /// argv used when a provision request names no command.
+        var command: [String]
+        /// SIGTERM → SIGKILL grace, milliseconds.
+        var stopGraceMs: Int
+        /// uid:gid given to installed plugin files when the provider runs as root.
+        var pluginUid: UInt32?
+
+        enum CodingKeys: String, CodingKey {
+            case stateDir = "state_dir", owner, command, stopGraceMs = "stop_grace_ms", pluginUid = "plugin_uid"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            stateDir = try c.decodeIfPresent(String.self, forKey: .stateDir)
+                ?? FileManager.default.currentDirectoryPath + "/.molecule/process"
+            owner = try c.decodeIfPresent(String.self, forKey: .owner) ?? "default"
+            command = try c.decodeIfPresent([String].self, forKey: .command) ?? ["/bin/sh", "-c", "while :; do sleep 1; done"]
+            stopGraceMs = try c.decodeIfPresent(Int.self, forKey: .stopGraceMs) ?? 3000
+            pluginUid = try c.decodeIfPresent(UInt32.self, forKey: .pluginUid)
+            if command.isEmpty { throw ProviderError.invalidArgument("process configuration: \"command\" must not be empty") }
+            if owner.isEmpty { throw ProviderError.invalidArgument("process configuration: \"owner\" must not be empty") }
+        }
+    }
+
+    let config: Config
+    let layout: StateLayout
+    /// Serialises verbs per workspace (striped by id) so provision/stop/pause of one workspace never interleave.
+    private let stripes: [NSLock] = (0..<64).map { _ in NSLock() }
+
+    init(configuration: ProviderConfiguration) throws {
+        config = try configuration.decode(Config.self, provider: Self.name)
+        layout = StateLayout(root: URL(fileURLWithPath: config.stateDir, isDirectory: true))
+    }
+
+    func locked<T>(_ workspaceId: String, _ body: () throws -> T) throws -> T {
+        var hash: UInt32 = 2_166_136_261
+        for byte in workspaceId.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return try stripes[Int(hash % UInt32(stripes.count))].withLock { try body() }
+    }
+
+    // MARK: Core verbs
+
+    func describe(context: CallContext) throws -> DescribeResponse {
+        try layout.ensureUsable()
+        return DescribeResponse(name: Self.name, version: Self.version, backend: "state_dir=\(layout.root.path)")
+    }
+
+    func provision(_ request: ProvisionRequest, context: CallContext) throws -> ProvisionResponse {
+        try layout.ensureUsable()
+        let workspace = try layout.workspace(request.workspaceId)
+        return try locked(request.workspaceId) {
+            if var meta = workspace.readMeta(), meta.state == .running {
+                if let group = meta.group, group.isAlive {
+                    return ProvisionResponse(instanceRef: group.reference, state: .running, address: "127.0.0.1")
+                }
+                meta.state = .stopped
+                try workspace.writeMeta(meta)
+            }
+            return try start(workspace, request: request, context: context)
+        }
+    }
+
+    /// Spawns the workspace's process group and records it. The caller holds the workspace's lock.
+    func start(_ workspace: WorkspaceDirectory, request: ProvisionRequest, context: CallContext) throws -> ProvisionResponse {
+        try workspace.create()
+        if let token = request.token {
+            try workspace.writeConfigFile(".auth_token", Data(token.utf8), permissions: 0o600)
+        }
+        var env = ProcessInfo.processInfo.environment.filter { ["PATH", "HOME", "LANG", "TMPDIR", "USER"].contains($0.key) }
+        env.merge(request.env) { _, new in new }
+        env["WORKSPACE_ID"] = request.workspaceId
+        env["WORKSPACE_CONFIG_PATH"] = workspace.configs.path
+        env["CONFIGS_DIR"] = workspace.configs.path
+        env["MOLECULE_WORKSPACE_TOKEN_FILE"] = workspace.configs.appendingPathComponent(".auth_token").path
+        env["MOLECULE_OWNER"] = config.owner
+        env["MOLECULE_MANAGED"] = "true"
+        if let platformUrl = request.platformUrl { env["PLATFORM_URL"] = platformUrl }
+        let command = request.command ?? config.command
+        let group = try ProcessGroup.spawn(
+            command: command,
+            environment: env,
+            workingDirectory: workspace.configs.path,
+            logFile: workspace.consoleLog.path,
+            pidFile: workspace.root.appendingPathComponent("pid").path
+        )
+        var meta = workspace.readMeta() ?? WorkspaceMeta(workspaceId: request.workspaceId, owner: config.owner)
+        meta.group = group
+        meta.state = .running
+        meta.command = command
+        try workspace.writeMeta(meta)
+        HostServices.current?.emitEvent(type: "instance.started", workspaceId: request.workspaceId, detail: ["ref": group.reference])
+        return ProvisionResponse(instanceRef: group.reference, state: .running, address: "127.0.0.1")
+    }
+
+    func stop(_ request: WorkspaceRef, context: CallContext) throws -> StopResponse {
+        let workspace = try layout.workspace(request.workspaceId)
+        return try locked(request.workspaceId) {
+            guard var meta = workspace.readMeta(), meta.state == .running else { return StopResponse(stopped: false) }
+            var wasAlive = false
+            if let group = meta.group {
+                wasAlive = group.isAlive
+                try group.terminate(graceMilliseconds: min(config.stopGraceMs, max(0, context.remainingMilliseconds - 100)))
+            }
+            meta.state = .stopped
+            meta.group = nil
+            try workspace.writeMeta(meta)
+            return StopResponse(stopped: wasAlive)
+        }
+    }
+
+    func inspect(_ request: WorkspaceRef, context: CallContext) throws -> InspectResponse {
+        let workspace = try layout.workspace(request.workspaceId)
+        guard let meta = workspace.readMeta(), meta.state == .running, let group = meta.group else {
+            return InspectResponse(state: .absent)
+        }
+        return InspectResponse(state: group.state, instanceRef: group.reference, address: "127.0.0.1")
+    }
+
+    func listOwned(_ request: ListOwnedRequest, context: CallContext) throws -> ListOwnedResponse {
+        try layout.ensureUsable()
+        let owner = request.owner ?? config.owner
+        var resources: [OwnedResource] = []
+        for workspace in layout.allWorkspaces() {
+            guard let meta = workspace.readMeta(), meta.owner == owner else { continue }
+            if meta.state == .running, let group = meta.group, group.isAlive {
+                resources.append(
+                    OwnedResource(
+                        workspaceId: meta.workspaceId, kind: .instance, ref: group.reference, owner: owner,
+                        state: group.state, createdAtMs: meta.createdAtMs
+                    )
+                )
+            }
+            resources.append(
+                OwnedResource(
+                    workspaceId: meta.workspaceId, kind: .storage, ref: workspace.root.path, owner: owner, state: nil,
+                    createdAtMs: meta.createdAtMs
+                )
+            )
+        }
+        for snapshot in layout.allSnapshots() where snapshot.owner == owner {
+            resources.append(
+                OwnedResource(
+                    workspaceId: snapshot.workspaceId, kind: .snapshot, ref: snapshot.snapshotId, owner: owner, state: nil,
+                    createdAtMs: snapshot.createdAtMs
+                )
+            )
+        }
+        return ListOwnedResponse(resources: resources)
+    }
+}
+
+@c @implementation
+public func molecule_provider_negotiate(
+    _ offer: UnsafePointer<mp_host_offer>?,
+    _ answer: UnsafeMutablePointer<mp_provider_answer>?
+) -> Int32 {
+    ProviderExport.negotiate(ProcessProvider.self, offer: offer, answer: answer)
+}

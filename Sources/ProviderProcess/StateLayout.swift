@@ -1,0 +1,119 @@
+import Foundation
+import ProviderKit
+import ProviderWire
+
+/// The provider's state directory: `workspaces/<id>/` and `snapshots/<id>/`.
+struct StateLayout: Sendable {
+    let root: URL
+    var workspacesDir: URL { root.appendingPathComponent("workspaces", isDirectory: true) }
+    var snapshotsDir: URL { root.appendingPathComponent("snapshots", isDirectory: true) }
+
+    /// Creates the directories if needed; an unusable state dir is the Process backend being UNAVAILABLE.
+    func ensureUsable() throws(ProviderError) {
+        do {
+            try FileManager.default.createDirectory(at: workspacesDir, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: snapshotsDir, withIntermediateDirectories: true)
+        } catch {
+            throw .unavailable("process state directory \(root.path) is not usable: \(error.localizedDescription)")
+        }
+        guard access(workspacesDir.path, W_OK) == 0 else {
+            throw .unavailable("process state directory \(root.path) is not writable", nativeCode: errno)
+        }
+    }
+
+    /// The directory of workspace `id`, after validating the id (it becomes a path component).
+    func workspace(_ id: String) throws(ProviderError) -> WorkspaceDirectory {
+        try Self.validateId(id, what: "workspace_id")
+        return WorkspaceDirectory(root: workspacesDir.appendingPathComponent(id, isDirectory: true), id: id)
+    }
+
+    func snapshot(_ id: String) throws(ProviderError) -> URL {
+        try Self.validateId(id, what: "snapshot_id")
+        return snapshotsDir.appendingPathComponent(id, isDirectory: true)
+    }
+
+    func allWorkspaces() -> [WorkspaceDirectory] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: workspacesDir.path)) ?? []
+        return names.sorted().compactMap { try? workspace($0) }
+    }
+
+    func allSnapshots() -> [SnapshotMeta] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: snapshotsDir.path)) ?? []
+        return names.sorted().compactMap { name in
+            guard let data = try? Data(contentsOf: snapshotsDir.appendingPathComponent(name).appendingPathComponent("meta.json"))
+            else { return nil }
+            return try? JSONDecoder().decode(SnapshotMeta.self, from: data)
+        }
+    }
+
+    static func validateId(_ id: String, what: String) throws(ProviderError) {
+        let ok = !id.isEmpty && id.utf8.count <= 128 && !id.hasPrefix(".")
+            && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }
+        if !ok {
+            throw .invalidArgument("\(what) \"\(id)\" is invalid: use 1-128 letters, digits, '-', '_' or '.', not starting with '.'")
+        }
+    }
+}
+
+/// What the provider records about a workspace (`meta.json`): the owner label and the running process group.
+struct WorkspaceMeta: Codable, Sendable {
+    enum State: String, Codable, Sendable {
+        case running
+        case stopped
+    }
+    var workspaceId: String
+    var owner: String
+    var createdAtMs: Int64
+    var state: State = .stopped
+    var group: ProcessGroup?
+    var command: [String] = []
+
+    init(workspaceId: String, owner: String) {
+        self.workspaceId = workspaceId
+        self.owner = owner
+        self.createdAtMs = Int64(Date().timeIntervalSince1970 * 1000)
+    }
+}
+
+/// What the provider records about a snapshot.
+struct SnapshotMeta: Codable, Sendable {
+    var snapshotId: String
+    var workspaceId: String
+    var owner: String
+    var createdAtMs: Int64
+}
+
+/// One workspace's directory.
+struct WorkspaceDirectory: Sendable {
+    let root: URL
+    let id: String
+    var configs: URL { root.appendingPathComponent("configs", isDirectory: true) }
+    var consoleLog: URL { root.appendingPathComponent("console.log") }
+    var metaFile: URL { root.appendingPathComponent("meta.json") }
+    var exists: Bool { FileManager.default.fileExists(atPath: metaFile.path) }
+
+    func create() throws {
+        try FileManager.default.createDirectory(at: configs.appendingPathComponent("plugins"), withIntermediateDirectories: true)
+    }
+
+    func readMeta() -> WorkspaceMeta? {
+        guard let data = try? Data(contentsOf: metaFile) else { return nil }
+        return try? JSONDecoder().decode(WorkspaceMeta.self, from: data)
+    }
+
+    func writeMeta(_ meta: WorkspaceMeta) throws {
+        try JSONEncoder().encode(meta).write(to: metaFile, options: .atomic)
+    }
+
+    /// The workspace's directory, or NOT_FOUND when the provider never created it (or its storage was removed).
+    func requireExisting() throws(ProviderError) -> WorkspaceDirectory {
+        guard exists else { throw .notFound("workspace \(id) not found (no instance or storage)") }
+        return self
+    }
+
+    func writeConfigFile(_ name: String, _ data: Data, permissions: Int) throws {
+        let url = configs.appendingPathComponent(name)
+        try data.write(to: url, options: .atomic)
+        try FileManager.default.setAttributes([.posixPermissions: permissions], ofItemAtPath: url.path)
+    }
+}

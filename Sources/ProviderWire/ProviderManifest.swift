@@ -1,0 +1,73 @@
+/// What a provider says about itself: read at load time (and, when embedded as an ELF note, before load),
+/// without running any verb.
+public struct ProviderManifest: Sendable, Hashable, Codable {
+    /// The ABI version range the provider speaks.
+    public struct ABIRange: Sendable, Hashable, Codable {
+        public var min: UInt32
+        public var max: UInt32
+        public init(min: UInt32, max: UInt32) {
+            self.min = min
+            self.max = max
+        }
+        public func overlaps(_ other: ABIRange) -> Bool { min <= other.max && other.min <= max }
+    }
+
+    /// A verb the provider claims, with the version of that verb's contract it implements.
+    public struct VerbClaim: Sendable, Hashable, Codable {
+        public var contract: Int
+        public init(contract: Int) { self.contract = contract }
+    }
+
+    /// The provider's unique name (a workspace records it to pick its provider again).
+    public var name: String
+    /// The provider's own semantic version.
+    public var version: String
+    /// One line for operators.
+    public var summary: String?
+    public var abi: ABIRange
+    /// Claimed verbs by wire name. Every claimed verb has a non-NULL slot, and every non-NULL slot is claimed.
+    public var verbs: [String: VerbClaim]
+    /// Why an unclaimed verb is unsupported, by wire name (optional, shown in the parity matrix).
+    public var unsupported: [String: String]?
+
+    public init(
+        name: String,
+        version: String,
+        summary: String? = nil,
+        abi: ABIRange,
+        verbs: [String: VerbClaim],
+        unsupported: [String: String]? = nil
+    ) {
+        self.name = name
+        self.version = version
+        self.summary = summary
+        self.abi = abi
+        self.verbs = verbs
+        self.unsupported = unsupported
+    }
+
+    /// The claimed verbs that this Host knows, in slot order.
+    public var claimedVerbs: [Verb] {
+        Verb.allCases.filter { verbs[$0.wireName] != nil }
+    }
+
+    /// Checks the fields a Host relies on; returns a reason when the manifest is unusable.
+    public func validationProblem() -> String? {
+        if name.isEmpty { return "manifest has an empty \"name\"" }
+        if name.contains(where: { !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }) {
+            return "manifest name \"\(name)\" may contain only letters, digits, '-', '_' and '.'"
+        }
+        if !Self.isSemver(version) { return "manifest version \"\(version)\" is not a semantic version (MAJOR.MINOR.PATCH)" }
+        if abi.min > abi.max { return "manifest ABI range \(abi.min)...\(abi.max) is empty" }
+        for (verb, claim) in verbs where claim.contract < 1 {
+            return "manifest claims verb \"\(verb)\" with contract version \(claim.contract) (must be >= 1)"
+        }
+        return nil
+    }
+
+    static func isSemver(_ text: String) -> Bool {
+        let core = text.split(separator: "-", maxSplits: 1).first.map(String.init) ?? ""
+        let parts = core.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 3 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
+    }
+}

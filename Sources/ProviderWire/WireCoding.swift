@@ -1,0 +1,36 @@
+import Foundation
+
+/// The one JSON encoding used on both sides of the ABI: compact, sorted keys (stable bytes), ISO dates unused.
+public enum WireCoding {
+    /// Encodes a wire value to JSON bytes.
+    public static func encode(_ value: some Encodable) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(value))
+    }
+
+    /// Decodes a wire value from JSON bytes.
+    public static func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>) throws -> T {
+        try JSONDecoder().decode(type, from: Data(bytes))
+    }
+}
+
+/// The request of verbs that name only a workspace (stop, inspect, pause, resume, snapshot, logs, …).
+public struct WorkspaceRef: Sendable, Hashable, Codable {
+    public var workspaceId: String
+    public init(workspaceId: String) { self.workspaceId = workspaceId }
+    enum CodingKeys: String, CodingKey { case workspaceId = "workspace_id" }
+}
+
+/// `describe`: the provider's identity and the reachability of its backend.
+public struct DescribeResponse: Sendable, Hashable, Codable {
+    public var name: String
+    public var version: String
+    /// What backend this instance talks to (socket path, endpoint, state dir), for operators.
+    public var backend: String?
+    public init(name: String, version: String, backend: String? = nil) {
+        self.name = name
+        self.version = version
+        self.backend = backend
+    }
+}
