@@ -61,7 +61,7 @@ MP_MANIFEST_NOTE(C_EXAMPLE_MANIFEST);
 
 static const char c_example_manifest[] = C_EXAMPLE_MANIFEST;
 
-/** At most this many workspaces per instance; provisioning one more answers QUOTA_EXCEEDED. */
+/** At most this many workspaces in the backend; provisioning one more answers QUOTA_EXCEEDED. */
 #define MAX_WORKSPACES 4096u
 
 #define UNREACHABLE_MESSAGE "c-example backend unreachable (configured with unreachable=true)"
@@ -74,17 +74,27 @@ typedef enum ws_state { WS_RUNNING = 0, WS_STOPPED = 1 } ws_state;
 
 typedef struct workspace {
     char *workspace_id; /* NUL-terminated UTF-8, owned */
+    char *owner;        /* the owner label of the instance that created it, owned */
     ws_state state;
     int64_t created_at_ms;
 } workspace;
 
-struct mp_instance {
+/*
+ * The "backend": process-wide, like a daemon that outlives its clients. Instances are clients of it, so a new
+ * instance (a restarted Host) finds what an earlier one created — the contract's list-owned.after-restart case.
+ */
+typedef struct memory_backend {
     pthread_mutex_t lock; /* guards items/count/cap */
-    char *owner;          /* immutable after create */
-    bool unreachable;     /* immutable after create */
     workspace *items;
     size_t count;
     size_t cap;
+} memory_backend;
+
+static memory_backend backend = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0};
+
+struct mp_instance {
+    char *owner;      /* immutable after create */
+    bool unreachable; /* immutable after create */
 };
 
 static int64_t now_ms(void) {
@@ -486,10 +496,7 @@ static jfind get_bool(const uint8_t *p, size_t len, const char *key, bool *out) 
 
 static void c_destroy(mp_instance *instance) {
     if (instance == NULL) return;
-    for (size_t k = 0; k < instance->count; k++) free(instance->items[k].workspace_id);
-    free(instance->items);
-    free(instance->owner);
-    pthread_mutex_destroy(&instance->lock);
+    free(instance->owner); /* the backend's workspaces outlive the instance */
     free(instance);
 }
 
@@ -541,12 +548,6 @@ static mp_instance *c_create(mp_bytes config_json, mp_result *err) {
     if (instance == NULL) {
         free(owner);
         result_error(err, MP_INTERNAL, false, "c-example ran out of memory");
-        return NULL;
-    }
-    if (pthread_mutex_init(&instance->lock, NULL) != 0) {
-        free(owner);
-        free(instance);
-        result_error(err, MP_INTERNAL, false, "c-example could not create its lock");
         return NULL;
     }
     instance->owner = owner;
@@ -601,12 +602,12 @@ static char *require_workspace_id(const char *verb, mp_bytes request, mp_result 
     return NULL;
 }
 
-/** Index of `id` in the table, or `count` when absent. Call with the lock held. */
+/** Index of this owner's `id` in the backend, or `backend.count` when absent. Call with the lock held. */
 static size_t find_workspace(const mp_instance *instance, const char *id) {
-    for (size_t k = 0; k < instance->count; k++) {
-        if (strcmp(instance->items[k].workspace_id, id) == 0) return k;
+    for (size_t k = 0; k < backend.count; k++) {
+        if (strcmp(backend.items[k].workspace_id, id) == 0 && strcmp(backend.items[k].owner, instance->owner) == 0) return k;
     }
-    return instance->count;
+    return backend.count;
 }
 
 static void put_instance_ref(strbuf *sb, const char *id) {
@@ -633,43 +634,51 @@ static void c_provision(mp_instance *instance, const mp_call *call, mp_bytes req
     char *id = require_workspace_id("provision", request, out);
     if (id == NULL) return;
 
-    pthread_mutex_lock(&instance->lock);
+    pthread_mutex_lock(&backend.lock);
     size_t k = find_workspace(instance, id);
-    if (k == instance->count) {
-        if (instance->count >= MAX_WORKSPACES) {
-            pthread_mutex_unlock(&instance->lock);
+    if (k == backend.count) {
+        if (backend.count >= MAX_WORKSPACES) {
+            pthread_mutex_unlock(&backend.lock);
             free(id);
             result_error(out, MP_QUOTA_EXCEEDED, false, "c-example holds at most 4096 workspaces");
             return;
         }
-        if (instance->count == instance->cap) {
-            size_t cap = instance->cap ? instance->cap * 2 : 16;
+        if (backend.count == backend.cap) {
+            size_t cap = backend.cap ? backend.cap * 2 : 16;
             if (cap > MAX_WORKSPACES) cap = MAX_WORKSPACES;
-            workspace *grown = realloc(instance->items, cap * sizeof *grown);
+            workspace *grown = realloc(backend.items, cap * sizeof *grown);
             if (grown == NULL) {
-                pthread_mutex_unlock(&instance->lock);
+                pthread_mutex_unlock(&backend.lock);
                 free(id);
                 result_error(out, MP_INTERNAL, false, "c-example ran out of memory");
                 return;
             }
-            instance->items = grown;
-            instance->cap = cap;
+            backend.items = grown;
+            backend.cap = cap;
         }
-        instance->items[k].workspace_id = id; /* the table owns it now */
-        instance->items[k].state = WS_RUNNING;
-        instance->items[k].created_at_ms = now_ms();
-        instance->count++;
+        char *owner = strdup(instance->owner);
+        if (owner == NULL) {
+            pthread_mutex_unlock(&backend.lock);
+            free(id);
+            result_error(out, MP_INTERNAL, false, "c-example ran out of memory");
+            return;
+        }
+        backend.items[k].owner = owner;
+        backend.items[k].workspace_id = id; /* the table owns it now */
+        backend.items[k].state = WS_RUNNING;
+        backend.items[k].created_at_ms = now_ms();
+        backend.count++;
         id = NULL;
     } else {
-        instance->items[k].state = WS_RUNNING; /* idempotent: converge on running */
+        backend.items[k].state = WS_RUNNING; /* idempotent: converge on running */
         free(id);
         id = NULL;
     }
     strbuf sb = {0};
     sb_puts(&sb, "{\"instance_ref\":");
-    put_instance_ref(&sb, instance->items[k].workspace_id);
+    put_instance_ref(&sb, backend.items[k].workspace_id);
     sb_puts(&sb, ",\"state\":\"running\"}");
-    pthread_mutex_unlock(&instance->lock);
+    pthread_mutex_unlock(&backend.lock);
     sb_finish(&sb, out);
 }
 
@@ -680,15 +689,16 @@ static void c_stop(mp_instance *instance, const mp_call *call, mp_bytes request,
     if (id == NULL) return;
 
     bool stopped = false;
-    pthread_mutex_lock(&instance->lock);
+    pthread_mutex_lock(&backend.lock);
     size_t k = find_workspace(instance, id);
-    if (k < instance->count) {
-        stopped = instance->items[k].state == WS_RUNNING;
-        free(instance->items[k].workspace_id);
-        instance->items[k] = instance->items[instance->count - 1]; /* order does not matter */
-        instance->count--;
+    if (k < backend.count) {
+        stopped = backend.items[k].state == WS_RUNNING;
+        free(backend.items[k].workspace_id);
+        free(backend.items[k].owner);
+        backend.items[k] = backend.items[backend.count - 1]; /* order does not matter */
+        backend.count--;
     }
-    pthread_mutex_unlock(&instance->lock);
+    pthread_mutex_unlock(&backend.lock);
     free(id);
     result_body(out, stopped ? "{\"stopped\":true}" : "{\"stopped\":false}");
 }
@@ -700,16 +710,16 @@ static void c_inspect(mp_instance *instance, const mp_call *call, mp_bytes reque
     if (id == NULL) return;
 
     strbuf sb = {0};
-    pthread_mutex_lock(&instance->lock);
+    pthread_mutex_lock(&backend.lock);
     size_t k = find_workspace(instance, id);
-    if (k < instance->count && instance->items[k].state == WS_RUNNING) {
+    if (k < backend.count && backend.items[k].state == WS_RUNNING) {
         sb_puts(&sb, "{\"state\":\"running\",\"instance_ref\":");
-        put_instance_ref(&sb, instance->items[k].workspace_id);
+        put_instance_ref(&sb, backend.items[k].workspace_id);
         sb_puts(&sb, "}");
     } else {
         sb_puts(&sb, "{\"state\":\"absent\"}");
     }
-    pthread_mutex_unlock(&instance->lock);
+    pthread_mutex_unlock(&backend.lock);
     free(id);
     sb_finish(&sb, out);
 }
@@ -730,11 +740,11 @@ static void c_list_owned(mp_instance *instance, const mp_call *call, mp_bytes re
     strbuf sb = {0};
     sb_puts(&sb, "{\"resources\":[");
     if (matches) {
-        pthread_mutex_lock(&instance->lock);
+        pthread_mutex_lock(&backend.lock);
         bool first = true;
-        for (size_t k = 0; k < instance->count; k++) {
-            const workspace *w = &instance->items[k];
-            if (w->state != WS_RUNNING) continue;
+        for (size_t k = 0; k < backend.count; k++) {
+            const workspace *w = &backend.items[k];
+            if (w->state != WS_RUNNING || strcmp(w->owner, instance->owner) != 0) continue;
             if (!first) sb_puts(&sb, ",");
             first = false;
             sb_puts(&sb, "{\"workspace_id\":");
@@ -747,7 +757,7 @@ static void c_list_owned(mp_instance *instance, const mp_call *call, mp_bytes re
             sb_put_i64(&sb, w->created_at_ms);
             sb_puts(&sb, "}");
         }
-        pthread_mutex_unlock(&instance->lock);
+        pthread_mutex_unlock(&backend.lock);
     }
     sb_puts(&sb, "]}");
     sb_finish(&sb, out);

@@ -1,6 +1,6 @@
 import Logging
 import ProviderABI
-public import ProviderWire
+import ProviderWire
 
 /// An event a provider emitted through `mp_host_services.emit_event`.
 public struct ProviderEvent: Sendable, Hashable {

@@ -1,4 +1,4 @@
-public import ProviderWire
+import ProviderWire
 
 /// A verb call that did not succeed: the provider's answer, or the Host's own verdict (UNSUPPORTED for a NULL slot,
 /// DEADLINE_EXCEEDED for an overrun, INTERNAL for a contract violation such as malformed JSON).

@@ -3,7 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ProviderABI
-public import ProviderWire
+import ProviderWire
 import Synchronization
 
 /// One configured backend: an `mp_instance` created from a provider library and a configuration, with its own
@@ -106,7 +106,7 @@ public final class ProviderInstance: Sendable {
                     continuation.resume(returning: outcome)
                 } else {
                     self.stuckCalls.subtract(1, ordering: .relaxed)
-                    self.library.logger.warning(
+                    self.library.logger.notice(
                         "late result discarded", metadata: ["provider": "\(self.name)", "verb": "\(verb)", "call": "\(callId)"]
                     )
                 }

@@ -1,5 +1,5 @@
 import ProviderABI
-public import ProviderWire
+import ProviderWire
 
 /// What a verb knows about the call it is serving: the verb, the deadline, cancellation, and the Host's log.
 public struct CallContext: @unchecked Sendable {

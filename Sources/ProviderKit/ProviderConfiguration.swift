@@ -1,4 +1,4 @@
-public import ProviderWire
+import ProviderWire
 
 /// The operator's configuration for one provider instance: the JSON object passed to `create`.
 public struct ProviderConfiguration: Sendable {

@@ -1,5 +1,5 @@
-public import ProviderABI
-public import ProviderWire
+import ProviderABI
+import ProviderWire
 import Synchronization
 
 #if canImport(Glibc)
@@ -173,8 +173,13 @@ public enum ProviderExport {
         }
         let box = Unmanaged<InstanceBox>.fromOpaque(UnsafeRawPointer(instance)).takeUnretainedValue()
         let bytes = UnsafeRawBufferPointer(start: request.ptr, count: request.ptr == nil ? 0 : request.len)
+        let context = CallContext(verb: verb, call: call)
+        if context.isCancelled {
+            fill(out, error: .deadlineExceeded("\(verb) was called after its deadline had passed; nothing was done"))
+            return
+        }
         do {
-            let body = try box.handle(verb, request: bytes, context: CallContext(verb: verb, call: call))
+            let body = try box.handle(verb, request: bytes, context: context)
             fill(out, body: body)
         } catch {
             fill(out, error: providerError(from: error, verb: verb, providerName: type(of: box.provider).name))

@@ -1,4 +1,4 @@
-public import ProviderWire
+import ProviderWire
 
 /// A workspace backend written in Swift. Conform, then export it with one call (see ``ProviderExport``).
 ///

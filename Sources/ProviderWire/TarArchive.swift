@@ -199,3 +199,15 @@ extension String {
         return String(s)
     }
 }
+
+extension TarArchive {
+    /// One raw header + data block with an unvalidated name — only for building hostile archives in tests.
+    public static func rawEntry(name: String, contents: [UInt8], typeflag: UInt8 = UInt8(ascii: "0"), link: String = "") -> [UInt8] {
+        var out = header(name: name, mode: 0o644, size: contents.count, typeflag: typeflag, link: link)
+        appendPadded(contents, to: &out)
+        return out
+    }
+
+    /// The two zero blocks that end an archive.
+    public static let trailer = [UInt8](repeating: 0, count: 1024)
+}

@@ -1,4 +1,3 @@
-public import ProviderWire
 
 /// An error a provider answers from a verb, mapped 1:1 onto the ABI's `mp_result`.
 ///

@@ -1,0 +1,139 @@
+import Foundation
+import ProviderHost
+import ProviderWire
+
+/// A case failed: what was expected and what happened.
+public struct ContractFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The context one case runs in: the provider instance, fresh workspace ids, and assertion helpers.
+public final class ContractRun: @unchecked Sendable {
+    public let instance: ProviderInstance
+    public let configuration: ContractConfiguration
+    /// The owner label this run gave the provider (run-unique unless the configuration set one).
+    public let owner: String
+    public let runId: String
+    let library: ProviderLibrary
+    private let lock = NSLock()
+    private var counter = 0
+    private var provisioned: Set<String> = []
+
+    init(instance: ProviderInstance, library: ProviderLibrary, configuration: ContractConfiguration, owner: String, runId: String) {
+        self.instance = instance
+        self.library = library
+        self.configuration = configuration
+        self.owner = owner
+        self.runId = runId
+    }
+
+    var timeout: Duration { .milliseconds(configuration.verbTimeoutMs) }
+
+    /// A workspace id no other case (or run) uses.
+    public func newWorkspaceId(_ label: String = "ws") -> String {
+        lock.withLock {
+            counter += 1
+            return "ct-\(runId)-\(label)-\(counter)"
+        }
+    }
+
+    /// Every workspace id provisioned in this run (for the final clean-up).
+    var provisionedIds: [String] { lock.withLock { provisioned.sorted() } }
+
+    /// The provision request for `workspaceId`, with the configured workload merged in.
+    public func provisionRequest(_ workspaceId: String, snapshotId: String? = nil) -> ProvisionRequest {
+        let workload = configuration.workload
+        var env: [String: String] = ["MOLECULE_CONTRACT_RUN": runId]
+        if case .object(let extra)? = workload["env"] {
+            for (key, value) in extra { if let text = value.stringValue { env[key] = text } }
+        }
+        let command: [String]? = {
+            guard case .array(let parts)? = workload["command"] else { return nil }
+            return parts.compactMap(\.stringValue)
+        }()
+        return ProvisionRequest(
+            workspaceId: workspaceId, name: workspaceId, runtime: workload["runtime"]?.stringValue, tier: nil,
+            image: workload["image"]?.stringValue, command: command, env: env, token: "contract-token-\(workspaceId)",
+            platformUrl: workload["platform_url"]?.stringValue ?? "http://127.0.0.1:1", snapshotId: snapshotId,
+            options: workload["options"]
+        )
+    }
+
+    // MARK: Verbs
+
+    /// Calls `verb` and expects success.
+    @discardableResult
+    public func ok<Response: Decodable>(_ verb: Verb, _ request: some Encodable, as: Response.Type = Response.self, timeout: Duration? = nil)
+        async throws -> Response
+    {
+        do {
+            return try await instance.call(verb, request, as: Response.self, timeout: timeout ?? self.timeout)
+        } catch {
+            throw ContractFailure("\(verb) failed: \(error.status.name): \(error.message)")
+        }
+    }
+
+    /// Calls `verb` and expects exactly `status`.
+    public func expectError(_ status: ProviderStatus, _ verb: Verb, _ request: some Encodable, _ what: String) async throws {
+        do {
+            let body = try await instance.call(verb, request: try WireCoding.encode(request), timeout: timeout)
+            throw ContractFailure("\(what): expected \(status.name), got success \(String(decoding: body.prefix(200), as: UTF8.self))")
+        } catch let error as ProviderCallError {
+            if error.status != status {
+                throw ContractFailure("\(what): expected \(status.name), got \(error.status.name): \(error.message)")
+            }
+        }
+    }
+
+    @discardableResult
+    public func provision(_ workspaceId: String) async throws -> ProvisionResponse {
+        lock.withLock { _ = provisioned.insert(workspaceId) }
+        let response: ProvisionResponse = try await ok(.provision, provisionRequest(workspaceId))
+        try expect(response.state == .running || response.state == .starting, "provision answered state \(response.state.rawValue)")
+        try expect(!response.instanceRef.isEmpty, "provision answered an empty instance_ref")
+        return response
+    }
+
+    /// Inspects until the state is `state` (bounded: the verb timeout), for backends that settle asynchronously.
+    @discardableResult
+    public func waitForState(_ workspaceId: String, _ accepted: Set<InstanceState>, _ what: String) async throws -> InspectResponse {
+        let deadline = ContinuousClock.now + timeout
+        var last: InspectResponse
+        repeat {
+            last = try await ok(.inspect, WorkspaceRef(workspaceId: workspaceId))
+            if accepted.contains(last.state) { return last }
+            try await Task.sleep(for: .milliseconds(100))
+        } while ContinuousClock.now < deadline
+        throw ContractFailure("\(what): state is \(last.state.rawValue), expected \(accepted.map(\.rawValue).sorted().joined(separator: " or "))")
+    }
+
+    public func stop(_ workspaceId: String) async throws -> StopResponse {
+        try await ok(.stop, WorkspaceRef(workspaceId: workspaceId))
+    }
+
+    public func expect(_ condition: Bool, _ message: @autoclosure () -> String) throws {
+        if !condition { throw ContractFailure(message()) }
+    }
+
+    /// Whether the provider claims `verb`.
+    public func claims(_ verb: Verb) -> Bool { library.manifest.verbs[verb.wireName] != nil }
+}
+
+extension ContractRun {
+    /// A second instance of the same provider library (a restarted Host, or another backend configuration).
+    public func makeInstance(configuration: JSONValue) throws -> ProviderInstance {
+        do {
+            return try ProviderInstance(library: library, configuration: configuration, threads: 4, defaultTimeout: timeout)
+        } catch {
+            throw ContractFailure("create with a second configuration failed: \(error.status.name): \(error.message)")
+        }
+    }
+
+    /// The configuration the run's instance was created with (owner included).
+    public var providerConfiguration: JSONValue {
+        guard case .object(var object) = configuration.config else { return configuration.config }
+        if object["owner"] == nil { object["owner"] = .string(owner) }
+        return .object(object)
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `molecule-host`: the Host's command line.
+@main
+struct MoleculeHost: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "molecule-host",
+        abstract: "Provisions and runs AI-agent workspaces on pluggable provider backends.",
+        subcommands: [ContractCommand.self, ParityCommand.self, ProvidersCommand.self]
+    )
+}
