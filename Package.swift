@@ -33,7 +33,7 @@ let package = Package(
     ],
     targets: [
         // MARK: The contract
-        .target(name: "ProviderABI", path: "Sources/ProviderABI"),
+        .target(name: "ProviderABI", path: "Sources/ProviderABI", exclude: ["abi-lock.json"]),
 
         // MARK: C libraries (system)
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
@@ -89,7 +89,11 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "ProviderHostTests",
-            dependencies: ["ProviderHost", "ContractSuite", "ProviderWire", "ProviderKit"],
+            dependencies: [
+                "ProviderHost", "ContractSuite", "ProviderWire",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
     ]

@@ -89,18 +89,14 @@ public final class ProviderInstance: Sendable {
                 guard state.claimAnswer() else { return }
                 state.abandon()
                 self.stuckCalls.add(1, ordering: .relaxed)
-                continuation.resume(
-                    returning: .failure(
-                        ProviderCallError(
-                            status: .deadlineExceeded,
-                            message: "provider \(self.name) did not answer \(verb) within \(timeout)",
-                            provider: self.name, verb: verb
-                        )
-                    )
-                )
+                continuation.resume(returning: .failure(self.deadlineError(verb, timeout)))
             }
             pool.submit { _ in
-                let outcome = self.invoke(function, verb: verb, callId: callId, deadline: deadline, state: state, request: request)
+                // A call whose deadline passed while it waited for a thread is answered without calling the provider.
+                let outcome: Result<[UInt8], ProviderCallError> =
+                    MonotonicClock.now() >= deadline
+                    ? .failure(self.deadlineError(verb, timeout))
+                    : self.invoke(function, verb: verb, callId: callId, deadline: deadline, state: state, request: request)
                 if state.claimAnswer() {
                     timer.cancel()
                     continuation.resume(returning: outcome)
@@ -113,6 +109,12 @@ public final class ProviderInstance: Sendable {
             }
         }
         return try result.get()
+    }
+
+    private func deadlineError(_ verb: Verb, _ timeout: Duration) -> ProviderCallError {
+        ProviderCallError(
+            status: .deadlineExceeded, message: "provider \(name) did not answer \(verb) within \(timeout)", provider: name, verb: verb
+        )
     }
 
     /// Calls `verb` with an encodable request and decodes the response.

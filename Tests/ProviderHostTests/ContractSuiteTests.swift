@@ -1,0 +1,112 @@
+import ContractSuite
+import Foundation
+import FoundationXML
+import ProviderHost
+import ProviderWire
+import Testing
+
+/// The conformance suite against every in-tree provider, through its built `.so`.
+@Suite(.serialized) struct ContractSuiteTests {
+    /// The in-tree providers and the contract configuration each ships in `examples/contract/`.
+    static func inTreeProviders() throws -> [(path: String, config: String)] {
+        let examples = TestSupport.repositoryRoot.appendingPathComponent("examples/contract")
+        return [
+            (TestSupport.processProviderPath, examples.appendingPathComponent("process.yaml").path),
+            (try TestSupport.cExample(), examples.appendingPathComponent("c-example.yaml").path),
+        ]
+    }
+
+    static func run(path: String, config: String, filter: String? = nil) async throws -> ContractReport {
+        let state = TestSupport.temporaryDirectory("contract")
+        defer { try? FileManager.default.removeItem(at: state) }
+        var environment = ProcessInfo.processInfo.environment
+        environment["MOLECULE_CONTRACT_STATE_DIR"] = state.path
+        let configuration = try ContractConfiguration.parse(
+            try String(contentsOfFile: config, encoding: .utf8), source: config, environment: environment
+        )
+        let library = try ProviderLibrary.load(path: path, logger: TestSupport.quietLogger)
+        return try await ContractRunner(library: library, configuration: configuration, filter: filter).run()
+    }
+
+    @Test func processProviderPassesEveryV1Verb() async throws {
+        let report = try await Self.run(path: TestSupport.processProviderPath, config: try Self.inTreeProviders()[0].config)
+        let failures = report.cases.filter { $0.outcome != .passed }
+        #expect(failures.isEmpty, "\(failures)")
+        #expect(report.passed)
+        #expect(report.verbs.allSatisfy { $0.claimed && $0.outcome == .passed }, "\(report.verbs.filter { $0.outcome != .passed })")
+        #expect(report.verbs.count == Verb.allCases.count)
+        #expect(report.provenance.librarySHA256.count == 64)
+        #expect(report.provenance.abiNegotiated == 1)
+        #expect(report.provenance.suiteVersion == ContractCatalogue.suiteVersion)
+    }
+
+    @Test func cExamplePassesLifecycleAndReportsTheRestUnsupported() async throws {
+        let report = try await Self.run(path: try TestSupport.cExample(), config: try Self.inTreeProviders()[1].config)
+        #expect(report.passed, "\(report.cases.filter { $0.outcome == .failed })")
+        let lifecycle: Set = ["describe", "provision", "stop", "inspect", "list_owned"]
+        for verb in report.verbs {
+            #expect(verb.outcome == (lifecycle.contains(verb.verb) ? .passed : .unsupported), "\(verb.verb): \(verb.outcome)")
+        }
+        for id in ["lifecycle.basic", "lifecycle.repeated", "lifecycle.interleaved", "burst.concurrent-7", "unreachable.unavailable"] {
+            #expect(report.cases.first { $0.id == id }?.outcome == .passed, "\(id)")
+        }
+    }
+
+    @Test func allInTreeProvidersLoadedInOneProcessEachPass() async throws {
+        let providers = try Self.inTreeProviders()
+        var registry = ProviderRegistry()
+        for provider in providers { registry.load(path: provider.path, logger: TestSupport.quietLogger) }
+        #expect(registry.refusals.isEmpty)
+        #expect(registry.libraries.count == providers.count)
+        // Run the suites concurrently: every provider is live in this one process at the same time.
+        let reports = try await withThrowingTaskGroup(of: ContractReport.self) { group in
+            for provider in providers { group.addTask { try await Self.run(path: provider.path, config: provider.config) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(reports.count == providers.count)
+        let failed = reports.filter { !$0.passed }.map { "\($0.provenance.providerName): \($0.cases.filter { $0.outcome == .failed })" }
+        #expect(failed.isEmpty, "\(failed)")
+    }
+
+    @Test func aFailingProviderFailsTheSuite() async throws {
+        // hostile-status answers provision with a status outside the taxonomy: the suite must not pass it.
+        let report = try await Self.run(
+            path: try TestSupport.hostile("bad_status"),
+            config: TestSupport.repositoryRoot.appendingPathComponent("examples/contract/c-example.yaml").path,
+            filter: "lifecycle.basic"
+        )
+        #expect(!report.passed)
+        #expect(report.cases.first { $0.id == "lifecycle.basic" }?.outcome == .failed)
+        #expect(report.verbs.first { $0.verb == "provision" }?.outcome == .failed)
+    }
+
+    @Test func junitIsWellFormedXMLWithOneTestcasePerCase() async throws {
+        let report = try await Self.run(path: try TestSupport.cExample(), config: try Self.inTreeProviders()[1].config)
+        let xml = JUnitReport.render(report)
+        let counter = ElementCounter()
+        let parser = XMLParser(data: Data(xml.utf8))
+        parser.delegate = counter
+        #expect(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
+        #expect(counter.counts["testcase"] == report.cases.count)
+        #expect(counter.counts["testsuite"] == 1)
+        #expect(counter.counts["skipped"] == report.cases.filter { $0.outcome == .skipped }.count)
+    }
+
+    @Test func theJSONResultCarriesProvenance() async throws {
+        let report = try await Self.run(path: try TestSupport.cExample(), config: try Self.inTreeProviders()[1].config)
+        let json = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(report)) as? [String: Any]
+        let provenance = try #require(json?["provenance"] as? [String: Any])
+        for key in ["library_sha256", "provider_version", "abi_negotiated", "suite_version", "provider_name"] {
+            #expect(provenance[key] != nil, "provenance lacks \(key)")
+        }
+        let cases = try #require(json?["cases"] as? [[String: Any]])
+        #expect(cases.allSatisfy { $0["duration_ms"] != nil && $0["outcome"] != nil })
+    }
+}
+
+final class ElementCounter: NSObject, XMLParserDelegate {
+    var counts: [String: Int] = [:]
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String]) {
+        counts[name, default: 0] += 1
+    }
+}

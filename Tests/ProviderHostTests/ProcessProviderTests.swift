@@ -1,0 +1,53 @@
+import Foundation
+import ProviderHost
+import ProviderWire
+import Testing
+
+/// Process-provider behaviour the generic suite cannot see: nothing of a workspace's process tree survives stop.
+@Suite struct ProcessProviderTests {
+    @Test func stopKillsTheWholeProcessGroupIncludingChildren() async throws {
+        let state = TestSupport.temporaryDirectory("process")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let library = try ProviderLibrary.load(path: TestSupport.processProviderPath, logger: TestSupport.quietLogger)
+        let instance = try ProviderInstance(library: library, configuration: .object(["state_dir": .string(state.path), "stop_grace_ms": .number(500)]))
+        let marker = "molecule-child-\(UUID().uuidString.prefix(8))"
+        // The workload starts a grandchild that ignores SIGTERM; stop must still leave nothing behind.
+        // Both shells carry the marker as their $0; `; :` keeps them from exec-ing into sleep.
+        let command = ["/bin/sh", "-c", "sh -c 'trap \"\" TERM; sleep 1000; :' \"$0\" & sleep 1000; :", marker]
+        _ = try await instance.call(.provision, ProvisionRequest(workspaceId: "tree", command: command), as: ProvisionResponse.self)
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(Self.processes(matching: marker) >= 2)
+        let stopped = try await instance.call(.stop, WorkspaceRef(workspaceId: "tree"), as: StopResponse.self)
+        #expect(stopped.stopped)
+        #expect(Self.processes(matching: marker) == 0)
+        await instance.shutdown()
+    }
+
+    @Test func aWorkspaceOutlivesTheProviderInstanceThatStartedIt() async throws {
+        let state = TestSupport.temporaryDirectory("outlive")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let library = try ProviderLibrary.load(path: TestSupport.processProviderPath, logger: TestSupport.quietLogger)
+        let config = JSONValue.object(["state_dir": .string(state.path), "owner": .string("owner-a")])
+        let first = try ProviderInstance(library: library, configuration: config)
+        _ = try await first.call(.provision, ProvisionRequest(workspaceId: "survivor"), as: ProvisionResponse.self)
+        await first.shutdown()
+        let second = try ProviderInstance(library: library, configuration: config)
+        let seen = try await second.call(.inspect, WorkspaceRef(workspaceId: "survivor"), as: InspectResponse.self)
+        #expect(seen.state == .running)
+        let other = try await second.call(.listOwned, ListOwnedRequest(owner: "owner-b"), as: ListOwnedResponse.self)
+        #expect(other.resources.isEmpty)
+        _ = try await second.call(.stop, WorkspaceRef(workspaceId: "survivor"), as: StopResponse.self)
+        await second.shutdown()
+    }
+
+    static func processes(matching marker: String) -> Int {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.filter { Int($0) != nil }.filter { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
+                let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                !stat.contains(") Z ")
+            else { return false }
+            return String(decoding: data, as: UTF8.self).contains(marker)
+        }.count
+    }
+}
