@@ -21,6 +21,8 @@ let package = Package(
         .executable(name: "molecule-bench", targets: ["HostBenchmarks"]),
         // Providers: drop-in shared objects, loaded by the Host at run time (never linked into it).
         .library(name: "ProviderProcess", type: .dynamic, targets: ["ProviderProcess"]),
+        // A provider whose verbs do nothing: the benchmark's probe for the cost of the ABI itself.
+        .library(name: "ProviderNoop", type: .dynamic, targets: ["ProviderNoop"]),
         // The SDK for provider authors.
         .library(name: "ProviderKit", targets: ["ProviderKit"]),
     ],
@@ -49,6 +51,13 @@ let package = Package(
 
         // MARK: Providers
         .target(name: "ProviderProcess", dependencies: ["ProviderKit", "ProviderABI", "ProviderWire"], swiftSettings: strictSettings),
+
+        .target(
+            name: "ProviderNoop",
+            dependencies: ["ProviderKit", "ProviderABI", "ProviderWire"],
+            path: "Benchmarks/ProviderNoop",
+            swiftSettings: strictSettings
+        ),
 
         // MARK: Host side
         .target(
@@ -81,7 +90,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "HostBenchmarks",
-            dependencies: ["ProviderHost", "ProviderWire"],
+            dependencies: ["ProviderHost", "ProviderWire", "ProviderABI"],
             path: "Benchmarks/HostBenchmarks",
             swiftSettings: strictSettings
         ),

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import NIOCore
 import NIOPosix
 import ProviderABI
 import ProviderWire
@@ -69,6 +68,10 @@ public final class ProviderInstance: Sendable {
 
     /// Calls `verb` with a JSON request; answers the response JSON bytes or throws the provider's (or Host's) error.
     public func call(_ verb: Verb, request: [UInt8], timeout: Duration? = nil) async throws(ProviderCallError) -> [UInt8] {
+        try await call(verb, request: request, timeout: timeout, validateJSON: true)
+    }
+
+    private func call(_ verb: Verb, request: [UInt8], timeout: Duration?, validateJSON: Bool) async throws(ProviderCallError) -> [UInt8] {
         guard let function = library.slot(verb) else {
             throw ProviderCallError(status: .unsupported, message: "provider \(name) does not support \(verb)", provider: name, verb: verb)
         }
@@ -85,7 +88,7 @@ public final class ProviderInstance: Sendable {
         let state = CallState()
         let callId = Self.nextCallId.wrappingAdd(1, ordering: .relaxed).oldValue
         let result: Result<[UInt8], ProviderCallError> = await withCheckedContinuation { continuation in
-            let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(nanoseconds)) {
+            let timer = DeadlineWatchdog.shared.schedule(at: deadline) {
                 guard state.claimAnswer() else { return }
                 state.abandon()
                 self.stuckCalls.add(1, ordering: .relaxed)
@@ -98,7 +101,7 @@ public final class ProviderInstance: Sendable {
                     ? .failure(self.deadlineError(verb, timeout))
                     : self.invoke(function, verb: verb, callId: callId, deadline: deadline, state: state, request: request)
                 if state.claimAnswer() {
-                    timer.cancel()
+                    DeadlineWatchdog.shared.cancel(timer)
                     continuation.resume(returning: outcome)
                 } else {
                     self.stuckCalls.subtract(1, ordering: .relaxed)
@@ -108,7 +111,9 @@ public final class ProviderInstance: Sendable {
                 }
             }
         }
-        return try result.get()
+        let body = try result.get()
+        if validateJSON, let invalid = Answer.invalidJSONError(body, provider: name, verb: verb) { throw invalid }
+        return body
     }
 
     private func deadlineError(_ verb: Verb, _ timeout: Duration) -> ProviderCallError {
@@ -128,16 +133,27 @@ public final class ProviderInstance: Sendable {
         do { bytes = try WireCoding.encode(request) } catch {
             throw ProviderCallError(status: .invalidArgument, message: "request is not encodable: \(error)", provider: name, verb: verb)
         }
-        let response = try await call(verb, request: bytes, timeout: timeout)
+        let response = try await call(verb, request: bytes, timeout: timeout, validateJSON: false)
         do {
             return try WireCoding.decode(Response.self, from: response.isEmpty ? Array("{}".utf8) : response)
         } catch {
+            if let invalid = Answer.invalidJSONError(response, provider: name, verb: verb) { throw invalid }
             throw ProviderCallError(
                 status: .internal,
                 message: "provider \(name) answered \(verb) with JSON the Host cannot use: \(DecodingErrorText.describe(error))",
                 provider: name, verb: verb
             )
         }
+    }
+
+    /// Calls `verb` on the calling thread, blocking it, with no deadline timer — for benchmarks that measure the ABI
+    /// crossing itself. Never call it from async code.
+    @_spi(Benchmarks)
+    public func invokeOnCurrentThread(_ verb: Verb, request: [UInt8]) -> Result<[UInt8], ProviderCallError> {
+        guard let function = library.slot(verb) else {
+            return .failure(ProviderCallError(status: .unsupported, message: "unsupported", provider: name, verb: verb))
+        }
+        return invoke(function, verb: verb, callId: 0, deadline: MonotonicClock.now() &+ 60_000_000_000, state: CallState(), request: request)
     }
 
     /// Runs on a worker thread: the actual C call, then copying and releasing the provider's result.
@@ -202,15 +218,16 @@ public final class ProviderInstance: Sendable {
                     )
                 )
             }
-            if !body.isEmpty, (try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])) == nil {
-                return .failure(
-                    ProviderCallError(
-                        status: .internal, message: "provider \(provider) answered \(verb) with a body that is not valid JSON",
-                        provider: provider, verb: verb
-                    )
-                )
-            }
             return .success(body)
+        }
+
+        /// INTERNAL when `body` is not JSON (checked only where the Host would otherwise pass the bytes on, or to name
+        /// the problem after a decode failed).
+        static func invalidJSONError(_ body: [UInt8], provider: String, verb: Verb) -> ProviderCallError? {
+            guard !body.isEmpty, (try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])) == nil else { return nil }
+            return ProviderCallError(
+                status: .internal, message: "provider \(provider) answered \(verb) with a body that is not valid JSON", provider: provider, verb: verb
+            )
         }
     }
 

@@ -2,16 +2,23 @@ import Foundation
 
 /// The one JSON encoding used on both sides of the ABI: compact, sorted keys (stable bytes), ISO dates unused.
 public enum WireCoding {
-    /// Encodes a wire value to JSON bytes.
-    public static func encode(_ value: some Encodable) throws -> [UInt8] {
+    // Configured once and shared: JSONEncoder/JSONDecoder are thread-safe once configured, and building one per
+    // call was a measurable share of an ABI round trip (see molecule-bench).
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(value))
+        return encoder
+    }()
+    private static let decoder = JSONDecoder()
+
+    /// Encodes a wire value to JSON bytes.
+    public static func encode(_ value: some Encodable) throws -> [UInt8] {
+        Array(try encoder.encode(value))
     }
 
     /// Decodes a wire value from JSON bytes.
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>) throws -> T {
-        try JSONDecoder().decode(type, from: Data(bytes))
+        return try decoder.decode(type, from: Data(bytes))
     }
 }
 
