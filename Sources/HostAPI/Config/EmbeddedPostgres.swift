@@ -1,0 +1,70 @@
+import Foundation
+import Logging
+
+/// A private PostgreSQL for the embedded default: `initdb` + `pg_ctl` from the system's binaries, a data directory
+/// under the Host's state directory, listening only on a unix socket inside it. Stopped when the Host exits.
+public struct EmbeddedPostgres: Sendable {
+    public let dataDirectory: String
+    let binDirectory: String
+    let logger: Logger
+
+    /// The libpq conninfo to reach it.
+    public var conninfo: String { "host=\(dataDirectory) port=5432 user=postgres dbname=postgres" }
+
+    public init(stateDirectory: String, logger: Logger) throws {
+        self.dataDirectory = stateDirectory + "/postgres"
+        self.logger = logger
+        let candidates = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?.sorted(by: >) ?? []
+        guard let version = candidates.first(where: { FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/\($0)/bin/pg_ctl") })
+        else { throw HostConfiguration.Problem("no PostgreSQL server found under /usr/lib/postgresql (install the postgresql package, or set DATABASE_URL)") }
+        self.binDirectory = "/usr/lib/postgresql/\(version)/bin"
+    }
+
+    /// initdb (once) and start; returns when the server accepts connections.
+    public func start() throws {
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        let asRoot = geteuid() == 0
+        if asRoot { _ = Self.run(["chown", "-R", "postgres:postgres", dataDirectory]) }
+        if !FileManager.default.fileExists(atPath: dataDirectory + "/PG_VERSION") {
+            logger.info("initialising the embedded PostgreSQL", metadata: ["data": "\(dataDirectory)"])
+            let result = run(["\(binDirectory)/initdb", "-D", dataDirectory, "-A", "trust", "-U", "postgres", "--no-sync"], asRoot: asRoot)
+            guard result.status == 0 else { throw HostConfiguration.Problem("initdb failed: \(result.output)") }
+        }
+        if run(["\(binDirectory)/pg_ctl", "-D", dataDirectory, "status"], asRoot: asRoot).status == 0 { return }
+        let options = "-k \(dataDirectory) -c listen_addresses='' -p 5432"
+        let result = run(["\(binDirectory)/pg_ctl", "-D", dataDirectory, "-l", dataDirectory + "/server.log", "-o", options, "-w", "-t", "60", "start"], asRoot: asRoot)
+        guard result.status == 0 else {
+            throw HostConfiguration.Problem("the embedded PostgreSQL did not start: \(result.output) (see \(dataDirectory)/server.log)")
+        }
+        logger.info("embedded PostgreSQL started", metadata: ["socket": "\(dataDirectory)"])
+    }
+
+    /// Stops the server (fast shutdown).
+    public func stop() {
+        _ = run(["\(binDirectory)/pg_ctl", "-D", dataDirectory, "-m", "fast", "-w", "stop"], asRoot: geteuid() == 0)
+    }
+
+    func run(_ arguments: [String], asRoot: Bool) -> (status: Int32, output: String) {
+        // PostgreSQL refuses to run as root: run its tools as the postgres user.
+        Self.run(asRoot ? ["runuser", "-u", "postgres", "--"] + arguments : arguments)
+    }
+
+    static func run(_ arguments: [String]) -> (status: Int32, output: String) {
+        let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("molecule-pg-\(UUID().uuidString)").path
+        defer { unlink(outputFile) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawnp(&pid, arguments[0], &actions, nil, argv, environ) == 0 else { return (127, "cannot run \(arguments[0])") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let output = (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""
+        return ((status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f), output.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import HostDispatch
+import ProviderWire
+import Yams
+
+/// The Host's configuration: a YAML (or JSON) file, then environment overrides with Molecule's names
+/// (`PORT`, `DATABASE_URL`, `ADMIN_TOKEN`, `MOLECULE_ENV`, `PLATFORM_URL`) so existing deploy scripts keep working.
+public struct HostConfiguration: Sendable {
+    /// `development` allows admin routes without `ADMIN_TOKEN`; anything else is production: nothing fails open.
+    public enum Environment: String, Sendable {
+        case development
+        case production
+    }
+
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    /// libpq conninfo or URI; nil = start the embedded PostgreSQL.
+    public var databaseURL: String?
+    public var adminToken: String?
+    public var environment: Environment = .production
+    /// Where agents reach this Host; default `http://<host>:<port>`.
+    public var platformURL: String?
+    /// Working state (embedded database, Process provider state).
+    public var stateDirectory: String = FileManager.default.currentDirectoryPath + "/.molecule"
+    public var providers: [ProviderSpec] = []
+    public var defaultProvider: String?
+    public var allowedProviders: [String]?
+    /// How often coalesced heartbeats are written, milliseconds.
+    public var heartbeatFlushMs: Int = 5
+    /// Largest JSON request body, bytes (413 beyond).
+    public var maxBodyBytes: Int = 1 << 20
+    /// Largest file or plugin upload, bytes (413 beyond).
+    public var maxUploadBytes: Int = 48 << 20
+    /// Allow `GET /admin/workspaces/:id/test-token` (never in production unless set explicitly).
+    public var enableTestTokens: Bool?
+    public var databasePoolSize: Int = 8
+
+    public init() {}
+
+    public var resolvedPlatformURL: String { platformURL ?? "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)" }
+    public var testTokensEnabled: Bool { enableTestTokens ?? (environment == .development) }
+
+    /// A configuration problem, naming the key.
+    public struct Problem: Error, CustomStringConvertible {
+        public let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// Loads `path` (if given), applies the environment, and fills defaults (the Process provider next to the binary).
+    public static func load(path: String?, environment: [String: String], executableDirectory: String) throws -> HostConfiguration {
+        var configuration = HostConfiguration()
+        if let path {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw Problem("cannot read configuration file \(path)") }
+            try configuration.apply(yaml: text, source: path)
+        }
+        try configuration.apply(environment: environment)
+        if configuration.providers.isEmpty {
+            configuration.providers = [
+                ProviderSpec(
+                    name: "process", library: executableDirectory + "/libProviderProcess.so",
+                    options: .object(["state_dir": .string(configuration.stateDirectory + "/process")])
+                )
+            ]
+        }
+        return configuration
+    }
+
+    mutating func apply(yaml text: String, source: String) throws {
+        guard let root = try Yams.load(yaml: text) as? [String: Any] else { throw Problem("\(source) must be a mapping") }
+        for (key, value) in root {
+            switch key {
+            case "listen":
+                guard let text = value as? String, let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else {
+                    throw Problem("\(source): listen must be HOST:PORT")
+                }
+                host = String(text[..<colon])
+                self.port = port
+            case "database_url": databaseURL = value as? String
+            case "admin_token": adminToken = value as? String
+            case "environment":
+                guard let text = value as? String, let parsed = Environment(rawValue: text) else {
+                    throw Problem("\(source): environment must be development or production")
+                }
+                environment = parsed
+            case "platform_url": platformURL = value as? String
+            case "state_dir": stateDirectory = (value as? String) ?? stateDirectory
+            case "default_provider": defaultProvider = value as? String
+            case "allowed_providers": allowedProviders = value as? [String]
+            case "heartbeat_flush_ms": heartbeatFlushMs = (value as? Int) ?? heartbeatFlushMs
+            case "max_body_bytes": maxBodyBytes = (value as? Int) ?? maxBodyBytes
+            case "max_upload_bytes": maxUploadBytes = (value as? Int) ?? maxUploadBytes
+            case "enable_test_tokens": enableTestTokens = value as? Bool
+            case "database_pool_size": databasePoolSize = (value as? Int) ?? databasePoolSize
+            case "providers":
+                guard let list = value as? [[String: Any]] else { throw Problem("\(source): providers must be a list of mappings") }
+                providers = try list.map { entry in
+                    guard let name = entry["name"] as? String, let library = entry["library"] as? String else {
+                        throw Problem("\(source): every provider needs name and library")
+                    }
+                    let options = entry["options"].flatMap(Self.json) ?? .object([:])
+                    return ProviderSpec(
+                        name: name, library: library, options: options, threads: (entry["threads"] as? Int) ?? 16,
+                        timeoutSeconds: (entry["timeout_seconds"] as? Int) ?? 120
+                    )
+                }
+            default:
+                throw Problem("\(source): unknown key \"\(key)\"")
+            }
+        }
+    }
+
+    mutating func apply(environment: [String: String]) throws {
+        if let port = environment["PORT"] {
+            guard let value = Int(port), (0...65535).contains(value) else { throw Problem("PORT=\(port) is not a port number") }
+            self.port = value
+        }
+        if let host = environment["LISTEN_HOST"] { self.host = host }
+        if let url = environment["DATABASE_URL"], !url.isEmpty { databaseURL = url }
+        if let token = environment["ADMIN_TOKEN"], !token.isEmpty { adminToken = token }
+        if let env = environment["MOLECULE_ENV"] {
+            switch env {
+            case "development", "dev": self.environment = .development
+            case "production", "prod": self.environment = .production
+            default: throw Problem("MOLECULE_ENV=\(env) must be development or production")
+            }
+        }
+        if let url = environment["PLATFORM_URL"], !url.isEmpty { platformURL = url }
+        if let flag = environment["MOLECULE_ENABLE_TEST_TOKENS"] { enableTestTokens = flag == "1" || flag == "true" }
+        if let directory = environment["MOLECULE_STATE_DIR"], !directory.isEmpty { stateDirectory = directory }
+    }
+
+    static func json(_ any: Any) -> JSONValue? {
+        switch any {
+        case let value as Bool: return .bool(value)
+        case let value as Int: return .number(Double(value))
+        case let value as Double: return .number(value)
+        case let value as String: return .string(value)
+        case let value as [Any]: return .array(value.compactMap(json))
+        case let value as [String: Any]: return .object(value.compactMapValues(json))
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import HTTPTypes
+import HostStore
+import Hummingbird
+import NIOCore
+import ProviderWire
+
+extension Request {
+    /// The body as bytes, refused with 413 beyond `limit`.
+    func bytes(limit: Int) async throws -> [UInt8] {
+        do {
+            let buffer = try await body.collect(upTo: limit)
+            return Array(buffer.readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "payload_too_large", "request body is larger than \(limit) bytes")
+        }
+    }
+
+    /// Decodes a JSON body; malformed JSON and wrong field types are 400 with the field named.
+    func json<T: Decodable>(_ type: T.Type, limit: Int) async throws -> T {
+        let bytes = try await bytes(limit: limit)
+        guard !bytes.isEmpty else { throw APIError.badRequest("request body must be a JSON object") }
+        do { return try WireCoding.decode(type, from: bytes) } catch {
+            let what = DecodingErrorText.describe(error)
+            throw APIError(.badRequest, what == "not valid JSON" ? "invalid_json" : "invalid_request", "request body: \(what)")
+        }
+    }
+
+    /// The bearer token, if any.
+    var bearer: String? {
+        guard let value = headers[.authorization], value.lowercased().hasPrefix("bearer ") else { return nil }
+        let token = value.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+
+    func query(_ name: String) -> String? { uri.queryParameters[Substring(name)].map(String.init) }
+}
+
+extension BasicRequestContext {
+    /// The `:id` parameter as a workspace UUID (400 when it is not one).
+    func workspaceId(_ name: String = "id") throws -> UUID {
+        let raw = parameters.get(name) ?? ""
+        guard let id = UUID(uuidString: raw) else { throw APIError.badRequest("\"\(raw)\" is not a workspace id (a UUID)") }
+        return id
+    }
+}
+
+/// JSON responses.
+enum JSONResponse {
+    static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        let body = try encoder.encode(value)
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static func object(_ members: [String: JSONValue], status: HTTPResponse.Status = .ok) throws -> Response {
+        try make(JSONValue.object(members), status: status)
+    }
+}
+
+/// Constant-time comparison of two secrets.
+func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+    let x = Array(a.utf8)
+    let y = Array(b.utf8)
+    var difference = UInt8(x.count == y.count ? 0 : 1)
+    for i in 0..<max(x.count, y.count) { difference |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0) }
+    return difference == 0
+}

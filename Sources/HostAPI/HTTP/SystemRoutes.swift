@@ -1,0 +1,58 @@
+import Foundation
+import HostDispatch
+import HostStore
+import Hummingbird
+import NIOCore
+import Prometheus
+import ProviderWire
+
+/// Health, build info, metrics, the OpenAPI document, events and admin routes.
+struct SystemRoutes: Sendable {
+    let host: HostContext
+
+    func register(_ routes: RouteTable) {
+        routes.add(.get, "/health", .open) { _, _ in try JSONResponse.object(["status": "ok"]) }
+        routes.add(.get, "/buildinfo", .open) { _, _ in
+            try JSONResponse.object([
+                "git_sha": .string(ProcessInfo.processInfo.environment["MOLECULE_GIT_SHA"] ?? "dev"), "version": "0.1.0",
+                "provider_abi": .number(1),
+            ])
+        }
+        routes.add(.get, "/metrics", .open) { _, _ in
+            let text = host.metrics.emitToString()
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        routes.add(.get, "/openapi.yaml", .open) { _, _ in
+            guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let text = try? String(contentsOf: url, encoding: .utf8)
+            else { throw APIError(.internalServerError, "internal", "the OpenAPI document is missing from the Host's resources") }
+            return Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        routes.add(.get, "/events", .admin) { request, _ in
+            try JSONResponse.make(try await host.events.list(workspaceId: nil, afterId: Int(request.query("after") ?? "0") ?? 0, limit: limit(request)))
+        }
+        routes.add(.get, "/events/{id}", .admin) { request, context in
+            try JSONResponse.make(
+                try await host.events.list(workspaceId: try context.workspaceId(), afterId: Int(request.query("after") ?? "0") ?? 0, limit: limit(request))
+            )
+        }
+        routes.add(.get, "/admin/providers", .admin) { _, _ in
+            let providers = try host.dispatcher.summaries.map { try WireCoding.decode(JSONValue.self, from: WireCoding.encode($0)) }
+            return try JSONResponse.object([
+                "default_provider": host.dispatcher.defaultProvider.map(JSONValue.string) ?? .null,
+                "allowed_providers": .array(host.dispatcher.allowedProviders.map(JSONValue.string)),
+                "providers": .array(providers), "refused": .array(host.dispatcher.refusals.map(JSONValue.string)),
+            ])
+        }
+        routes.add(.get, "/admin/workspaces/{id}/test-token", .admin) { request, context in
+            guard host.configuration.testTokensEnabled else { throw APIError.notFound("not found") }
+            let workspace = try await host.workspace(context, request)
+            return try JSONResponse.object(["auth_token": .string(try await host.tokens.issue(workspace.id))])
+        }
+    }
+
+    func limit(_ request: Request) throws -> Int {
+        let limit = Int(request.query("limit") ?? "100") ?? 0
+        guard (1...1000).contains(limit) else { throw APIError.badRequest("limit must be between 1 and 1000") }
+        return limit
+    }
+}

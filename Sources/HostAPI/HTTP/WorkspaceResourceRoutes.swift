@@ -1,0 +1,137 @@
+import Foundation
+import HostDispatch
+import HostStore
+import Hummingbird
+import ProviderWire
+
+/// A workspace's files, plugins, boot log and diagnosis — the same endpoints for every provider.
+struct WorkspaceResourceRoutes: Sendable {
+    let host: HostContext
+
+    struct WriteFileBody: Decodable {
+        var content: String?
+        var contentBase64: String?
+        enum CodingKeys: String, CodingKey {
+            case content
+            case contentBase64 = "content_base64"
+        }
+    }
+
+    struct InstallPluginBody: Decodable {
+        var name: String
+        var archiveBase64: String
+        var restart: Bool?
+        enum CodingKeys: String, CodingKey {
+            case name
+            case archiveBase64 = "archive_base64"
+            case restart
+        }
+    }
+
+    func register(_ routes: RouteTable) {
+        routes.add(.get, "/workspaces/{id}/files", .workspace) { request, context in
+            let workspace = try await host.workspace(context, request)
+            try checkRoot(request)
+            let depth = Int(request.query("depth") ?? "1") ?? 0
+            guard (1...5).contains(depth) else { throw APIError.badRequest("depth must be between 1 and 5") }
+            let listing = try await host.dispatcher.listFiles(workspace, path: request.query("path") ?? "", depth: depth)
+            return try JSONResponse.make(listing.files)
+        }
+        routes.add(.get, "/workspaces/{id}/files/{path}", .workspace) { request, context in
+            let workspace = try await host.workspace(context, request)
+            try checkRoot(request)
+            let file = try await host.dispatcher.readFile(workspace, path: path(context))
+            let bytes = Data(base64Encoded: file.contentBase64) ?? Data()
+            let text = String(data: bytes, encoding: .utf8)
+            return try JSONResponse.object([
+                "path": .string(file.path), "size": .number(Double(file.size)), "content": text.map(JSONValue.string) ?? .null,
+                "content_base64": .string(file.contentBase64),
+            ])
+        }
+        routes.add(.put, "/workspaces/{id}/files/{path}", .workspace) { request, context in
+            let workspace = try await host.workspace(context, request)
+            try checkRoot(request)
+            let body = try await request.json(WriteFileBody.self, limit: host.configuration.maxUploadBytes)
+            let bytes: [UInt8]
+            if let base64 = body.contentBase64 {
+                guard let data = Data(base64Encoded: base64) else { throw APIError.badRequest("content_base64 is not valid base64") }
+                bytes = [UInt8](data)
+            } else if let content = body.content {
+                bytes = Array(content.utf8)
+            } else {
+                throw APIError.badRequest("send \"content\" (text) or \"content_base64\"")
+            }
+            let written = try await host.dispatcher.writeFile(workspace, path: path(context), content: bytes)
+            return try JSONResponse.object(["status": "saved", "path": .string(written.path), "size": .number(Double(written.size))])
+        }
+        routes.add(.delete, "/workspaces/{id}/files/{path}", .workspace) { request, context in
+            let workspace = try await host.workspace(context, request)
+            try checkRoot(request)
+            let deleted = try await host.dispatcher.deleteFile(workspace, path: path(context))
+            return try JSONResponse.object(["status": "deleted", "path": .string(deleted.path)])
+        }
+        routes.add(.get, "/workspaces/{id}/plugins", .workspace) { request, context in
+            let workspace = try await host.workspace(context, request)
+            return try JSONResponse.make(try await host.dispatcher.listPlugins(workspace).plugins)
+        }
+        routes.add(.post, "/workspaces/{id}/plugins", .workspace) { request, context in
+            let workspace = try await host.workspace(context, request)
+            let body = try await request.json(InstallPluginBody.self, limit: host.configuration.maxUploadBytes)
+            guard let archive = Data(base64Encoded: body.archiveBase64) else { throw APIError.badRequest("archive_base64 is not valid base64") }
+            if archive.starts(with: [0x1f, 0x8b]) {
+                throw APIError.badRequest("archive_base64 is gzip-compressed; send an uncompressed POSIX tar archive")
+            }
+            let installed = try await host.dispatcher.installPlugin(workspace, name: body.name, archive: [UInt8](archive))
+            var restarting = false
+            if body.restart ?? true, !workspace.isExternal, workspace.status != .paused {
+                restarting = (try? await host.dispatcher.restart(workspace)) ?? false
+            }
+            return try JSONResponse.object([
+                "status": "installed", "plugin": .string(installed.name), "files": .number(Double(installed.files)), "restarting": .bool(restarting),
+            ])
+        }
+        routes.add(.delete, "/workspaces/{id}/plugins/{name}", .workspace) { request, context in
+            let workspace = try await host.workspace(context, request)
+            let name = context.parameters.get("name") ?? ""
+            let removed = try await host.dispatcher.uninstallPlugin(workspace, name: name)
+            return try JSONResponse.object(["status": "uninstalled", "plugin": .string(removed.name)])
+        }
+        routes.add(.get, "/workspaces/{id}/boot-log", .workspace) { request, context in
+            let workspace = try await host.workspace(context, request)
+            let tail = request.query("tail").flatMap(Int.init)
+            let logs = try await host.dispatcher.logs(workspace, tailLines: tail, cursor: request.query("cursor"))
+            return try JSONResponse.object([
+                "workspace_id": .string(workspace.id.uuidString.lowercased()), "content": .string(logs.content), "cursor": .string(logs.cursor),
+            ])
+        }
+        routes.add(.get, "/workspaces/{id}/terminal/diagnose", .workspace) { request, context in
+            let workspace = try await host.workspace(context, request)
+            // Always 200: a failure is a failed step, never an error response.
+            var steps: [JSONValue] = []
+            var ok = false
+            do {
+                let report = try await host.dispatcher.diagnose(workspace)
+                ok = report.ok
+                steps = try report.stages.map { stage in try WireCoding.decode(JSONValue.self, from: WireCoding.encode(stage)) }
+            } catch {
+                steps = [.object(["name": "provider", "ok": false, "duration_ms": 0, "error": .string("\(error)")])]
+            }
+            let firstFailure = steps.first { $0["ok"] == .bool(false) }?["name"] ?? .null
+            return try JSONResponse.object([
+                "workspace_id": .string(workspace.id.uuidString.lowercased()), "provider": .string(workspace.provider), "ok": .bool(ok),
+                "first_failure": firstFailure, "steps": .array(steps),
+            ])
+        }
+    }
+
+    /// Files are served from the workspace's files root (`/configs`); other roots are refused, not silently mapped.
+    func checkRoot(_ request: Request) throws {
+        if let root = request.query("root"), root != "/configs", !root.isEmpty {
+            throw APIError.badRequest("root \"\(root)\" is not served; files live under /configs")
+        }
+    }
+
+    func path(_ context: BasicRequestContext) -> String {
+        context.parameters.getCatchAll().joined(separator: "/").removingPercentEncoding ?? ""
+    }
+}

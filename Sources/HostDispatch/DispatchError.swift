@@ -1,0 +1,33 @@
+import Foundation
+import ProviderWire
+
+/// Why a dispatched verb did not succeed. The HTTP layer maps each case to a status code.
+public enum DispatchError: Error, Sendable, CustomStringConvertible {
+    /// The workspace's provider is configured nowhere or failed to load; the workspace is kept untouched.
+    case providerNotLoaded(provider: String)
+    /// A create asked for a provider this Host does not offer to workspaces.
+    case providerNotAllowed(provider: String, allowed: [String])
+    /// No provider is configured at all.
+    case noProvider
+    /// The provider answered an error (or the Host's verdict on its answer).
+    case provider(status: ProviderStatus, message: String, provider: String, verb: Verb, retryable: Bool)
+
+    public var description: String {
+        switch self {
+        case .providerNotLoaded(let provider):
+            "provider \"\(provider)\" is not loaded on this Host; the workspace is kept as it is. Configure and load it, or check the Host's log for why it was refused"
+        case .providerNotAllowed(let provider, let allowed):
+            "provider \"\(provider)\" is not available for workspaces; choose one of: \(allowed.joined(separator: ", "))"
+        case .noProvider:
+            "no provider is configured: add one under providers in the Host configuration"
+        case .provider(let status, let message, let provider, let verb, _):
+            "\(provider) \(verb.wireName) failed: \(status.name): \(message)"
+        }
+    }
+
+    /// The provider status behind the error, when there is one.
+    public var providerStatus: ProviderStatus? {
+        if case .provider(let status, _, _, _, _) = self { return status }
+        return nil
+    }
+}

@@ -1,0 +1,98 @@
+import Crypto
+import Foundation
+
+/// Per-workspace bearer tokens: 32 random bytes, base64url; only their sha256 is stored.
+///
+/// Validation answers from an in-memory cache (hash → workspace) after the first lookup; issuing and revoking write
+/// through to both, so the heartbeat path does not read the database for auth.
+public final class TokenStore: Sendable {
+    let pool: PostgresPool
+    private let cache = CacheBox<[Data: UUID]>([:])
+
+    public init(pool: PostgresPool) { self.pool = pool }
+
+    /// A new random token (32 bytes, base64url without padding).
+    public static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func hash(_ token: String) -> Data { Data(SHA256.hash(data: Data(token.utf8))) }
+
+    /// Revokes the workspace's live tokens and issues a new one, answered once in clear.
+    public func rotate(_ workspaceId: UUID) async throws -> String {
+        let token = Self.generate()
+        let hash = Self.hash(token)
+        try await pool.transaction { connection in
+            try connection.query(
+                "UPDATE workspace_auth_tokens SET revoked_at = now() WHERE workspace_id = $1 AND revoked_at IS NULL", [.uuid(workspaceId)]
+            )
+            try connection.query(
+                "INSERT INTO workspace_auth_tokens (workspace_id, token_hash, prefix) VALUES ($1, $2::bytea, $3)",
+                [.uuid(workspaceId), .bytes([UInt8](hash)), .string(String(token.prefix(8)))]
+            )
+        }
+        cache.update { entries in entries = entries.filter { $0.value != workspaceId } }
+        cache.update { $0[hash] = workspaceId }
+        return token
+    }
+
+    /// Issues an additional token, keeping the live ones (test tokens; the agent's own token stays valid).
+    public func issue(_ workspaceId: UUID) async throws -> String {
+        let token = Self.generate()
+        let hash = Self.hash(token)
+        try await pool.run { connection in
+            try connection.query(
+                "INSERT INTO workspace_auth_tokens (workspace_id, token_hash, prefix) VALUES ($1, $2::bytea, $3)",
+                [.uuid(workspaceId), .bytes([UInt8](hash)), .string(String(token.prefix(8)))]
+            )
+        }
+        cache.update { $0[hash] = workspaceId }
+        return token
+    }
+
+    /// Revokes every live token of the workspace.
+    public func revokeAll(_ workspaceId: UUID) async throws {
+        try await pool.run { connection in
+            try connection.query(
+                "UPDATE workspace_auth_tokens SET revoked_at = now() WHERE workspace_id = $1 AND revoked_at IS NULL", [.uuid(workspaceId)]
+            )
+        }
+        cache.update { entries in entries = entries.filter { $0.value != workspaceId } }
+    }
+
+    /// The workspace a live token belongs to, or nil.
+    public func workspace(forToken token: String) async throws -> UUID? {
+        let hash = Self.hash(token)
+        if let cached = cache.read({ $0[hash] }) { return cached }
+        let found = try await pool.run { connection in
+            try connection.query(
+                "SELECT workspace_id FROM workspace_auth_tokens WHERE token_hash = $1::bytea AND revoked_at IS NULL",
+                [.bytes([UInt8](hash))]
+            ).first?.uuid("workspace_id")
+        }
+        if let found { cache.update { $0[hash] = found } }
+        return found
+    }
+
+    /// Whether the workspace has any live token (registry calls then require one).
+    public func hasLiveToken(_ workspaceId: UUID) async throws -> Bool {
+        if cache.read({ $0.values.contains(workspaceId) }) { return true }
+        return try await pool.run { connection in
+            !(try connection.query(
+                "SELECT 1 FROM workspace_auth_tokens WHERE workspace_id = $1 AND revoked_at IS NULL LIMIT 1", [.uuid(workspaceId)]
+            ).isEmpty)
+        }
+    }
+}
+
+/// A small lock-protected value (for caches read on hot paths).
+public final class CacheBox<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    public init(_ value: Value) { self.value = value }
+    public func read<T>(_ body: (Value) -> T) -> T { lock.withLock { body(value) } }
+    public func update(_ body: (inout Value) -> Void) { lock.withLock { body(&value) } }
+}

@@ -1,0 +1,296 @@
+import Foundation
+import ProviderWire
+
+/// Every statement about workspaces. Status changes are guarded in SQL (`WHERE status = ANY(...)`) so a writer never
+/// overwrites a workspace that already moved on; `failed` is written only through ``markFailed(_:message:from:)``,
+/// which always sets `last_sample_error` (and the schema's CHECK constraint refuses it otherwise).
+public struct WorkspaceStore: Sendable {
+    let pool: PostgresPool
+
+    public init(pool: PostgresPool) { self.pool = pool }
+
+    /// What a new workspace row holds.
+    public struct NewWorkspace: Sendable {
+        public init(
+            id: UUID, name: String, role: String?, tier: Int, runtime: String, provider: String, status: WorkspaceStatus, parentId: UUID?,
+            config: JSONValue
+        ) {
+            self.id = id
+            self.name = name
+            self.role = role
+            self.tier = tier
+            self.runtime = runtime
+            self.provider = provider
+            self.status = status
+            self.parentId = parentId
+            self.config = config
+        }
+
+        public var id: UUID
+        public var name: String
+        public var role: String?
+        public var tier: Int
+        public var runtime: String
+        public var provider: String
+        public var status: WorkspaceStatus
+        public var parentId: UUID?
+        public var config: JSONValue
+    }
+
+    public func insert(_ workspace: NewWorkspace) async throws -> Workspace {
+        let config = String(decoding: try WireCoding.encode(workspace.config), as: UTF8.self)
+        return try await pool.run { connection in
+            try connection.query(
+                """
+                INSERT INTO workspaces (id, name, role, tier, runtime, provider, status, parent_id, config)
+                VALUES ($1, $2, $3, $4, $5, $6, $7::workspace_status, $8, $9::jsonb)
+                """,
+                [
+                    .uuid(workspace.id), .string(workspace.name), .string(workspace.role), .int(workspace.tier),
+                    .string(workspace.runtime), .string(workspace.provider), .string(workspace.status.rawValue),
+                    .uuid(workspace.parentId), .string(config),
+                ]
+            )
+            return try Self.decode(try connection.query("SELECT * FROM workspace_rows WHERE id = $1", [.uuid(workspace.id)])[0])
+        }
+    }
+
+    public func get(_ id: UUID) async throws -> Workspace? {
+        try await pool.run { connection in
+            try connection.query("SELECT * FROM workspace_rows WHERE id = $1", [.uuid(id)]).first.map(Self.decode)
+        }
+    }
+
+    public func list(includeRemoved: Bool, limit: Int = 1000) async throws -> [Workspace] {
+        try await pool.run { connection in
+            try connection.query(
+                "SELECT * FROM workspace_rows WHERE ($1::bool OR status <> 'removed') ORDER BY created_at DESC LIMIT $2",
+                [.bool(includeRemoved), .int(limit)]
+            ).all.map(Self.decode)
+        }
+    }
+
+    /// Applies a PATCH (only the fields given); nil when the workspace is unknown or removed.
+    public func update(_ id: UUID, name: String?, role: String?, tier: Int?, config: JSONValue?) async throws -> Workspace? {
+        let configText = try config.map { String(decoding: try WireCoding.encode($0), as: UTF8.self) }
+        return try await pool.run { connection in
+            let changed = try connection.query(
+                """
+                UPDATE workspaces SET name = coalesce($2, name), role = coalesce($3, role), tier = coalesce($4, tier),
+                       config = coalesce($5::jsonb, config), updated_at = now()
+                WHERE id = $1 AND status <> 'removed'
+                """,
+                [.uuid(id), .string(name), .string(role), .int(tier), .string(configText)]
+            )
+            guard changed.affected == 1 else { return nil }
+            return try connection.query("SELECT * FROM workspace_rows WHERE id = $1", [.uuid(id)]).first.map(Self.decode)
+        }
+    }
+
+    /// Moves `id` to `status` only if it is currently in `from`; true when it moved.
+    @discardableResult
+    public func transition(_ id: UUID, to status: WorkspaceStatus, from: Set<WorkspaceStatus>) async throws -> Bool {
+        precondition(status != .failed, "use markFailed: a failed workspace must say why")
+        return try await pool.run { connection in
+            try connection.query(
+                """
+                UPDATE workspaces SET status = $2::workspace_status, updated_at = now(),
+                       last_sample_error = CASE WHEN $2 IN ('online', 'provisioning') THEN NULL ELSE last_sample_error END
+                WHERE id = $1 AND status = ANY($3::workspace_status[])
+                """,
+                [.uuid(id), .string(status.rawValue), .string(WorkspaceStatus.arrayLiteral(from))]
+            ).affected == 1
+        }
+    }
+
+    /// Marks `id` failed with `message`, only if it is currently in `from`; true when it moved.
+    @discardableResult
+    public func markFailed(_ id: UUID, message: FailureMessage, from: Set<WorkspaceStatus>) async throws -> Bool {
+        try await pool.run { connection in
+            try connection.query(
+                """
+                UPDATE workspaces SET status = 'failed', last_sample_error = $2, updated_at = now()
+                WHERE id = $1 AND status = ANY($3::workspace_status[])
+                """,
+                [.uuid(id), .string(message.text), .string(WorkspaceStatus.arrayLiteral(from))]
+            ).affected == 1
+        }
+    }
+
+    /// Records what the provider started (status is left alone: the agent's register moves it to online).
+    public func setInstance(_ id: UUID, instanceRef: String?, url: String?) async throws {
+        try await pool.run { connection in
+            try connection.query(
+                "UPDATE workspaces SET instance_ref = $2, url = coalesce($3, url), updated_at = now() WHERE id = $1 AND status <> 'removed'",
+                [.uuid(id), .string(instanceRef), .string(url)]
+            )
+        }
+    }
+
+    /// Marks `id` removed (from any status but removed) and revokes its tokens, in one transaction.
+    @discardableResult
+    public func markRemoved(_ id: UUID) async throws -> Bool {
+        try await pool.transaction { connection in
+            let moved = try connection.query(
+                """
+                UPDATE workspaces SET status = 'removed', removed_at = now(), instance_ref = NULL, updated_at = now()
+                WHERE id = $1 AND status <> 'removed'
+                """,
+                [.uuid(id)]
+            ).affected == 1
+            try connection.query(
+                "UPDATE workspace_auth_tokens SET revoked_at = now() WHERE workspace_id = $1 AND revoked_at IS NULL", [.uuid(id)]
+            )
+            return moved
+        }
+    }
+
+    /// Register: any status but removed → online, with the agent's card and URL. Nil when unknown or removed.
+    public func register(_ id: UUID, url: String?, agentCard: JSONValue, deliveryMode: String?) async throws -> (Workspace, WorkspaceStatus)? {
+        let card = String(decoding: try WireCoding.encode(agentCard), as: UTF8.self)
+        return try await pool.run { connection in
+            let previous = try connection.query("SELECT status::text AS status FROM workspaces WHERE id = $1 FOR UPDATE", [.uuid(id)])
+            let updated = try connection.query(
+                """
+                UPDATE workspaces SET status = 'online', url = coalesce(nullif($2, ''), url), agent_card = $3::jsonb,
+                       delivery_mode = coalesce($4, delivery_mode), last_heartbeat_at = now(), last_sample_error = NULL,
+                       updated_at = now()
+                WHERE id = $1 AND status <> 'removed'
+                """,
+                [.uuid(id), .string(url), .string(card), .string(deliveryMode)]
+            )
+            guard updated.affected == 1, let before = previous.first?.string("status").flatMap(WorkspaceStatus.init(rawValue:)) else {
+                return nil
+            }
+            let row = try connection.query("SELECT * FROM workspace_rows WHERE id = $1", [.uuid(id)])
+            return (try Self.decode(row[0]), before)
+        }
+    }
+
+    /// One coalesced heartbeat.
+    public struct Heartbeat: Sendable, Codable {
+        public var id: UUID
+        public var errorRate: Double
+        public var activeTasks: Int
+        public var uptimeSeconds: Int
+        public var currentTask: String?
+        public var sampleError: String?
+        public var wedged: Bool
+
+        public init(id: UUID, errorRate: Double, activeTasks: Int, uptimeSeconds: Int, currentTask: String?, sampleError: String?, wedged: Bool) {
+            self.id = id
+            self.errorRate = errorRate
+            self.activeTasks = activeTasks
+            self.uptimeSeconds = uptimeSeconds
+            self.currentTask = currentTask
+            self.sampleError = sampleError
+            self.wedged = wedged
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id
+            case errorRate = "error_rate"
+            case activeTasks = "active_tasks"
+            case uptimeSeconds = "uptime_seconds"
+            case currentTask = "current_task"
+            case sampleError = "sample_error"
+            case wedged
+        }
+    }
+
+    /// A status change a heartbeat caused.
+    public struct Transition: Sendable, Hashable {
+        public var id: UUID
+        public var from: WorkspaceStatus
+        public var to: WorkspaceStatus
+    }
+
+    /// Applies a batch of heartbeats in one statement and the reference's transitions:
+    /// provisioning/offline/awaiting_agent → online; online → degraded (error_rate ≥ 0.5 or wedged);
+    /// degraded → online (error_rate < 0.1 and not wedged). Answers the transitions that happened.
+    public func applyHeartbeats(_ beats: [Heartbeat]) async throws -> [Transition] {
+        guard !beats.isEmpty else { return [] }
+        let batch = String(decoding: try WireCoding.encode(beats), as: UTF8.self)
+        return try await pool.run { connection in
+            try connection.query(
+                """
+                WITH beat AS (
+                    SELECT * FROM jsonb_to_recordset($1::jsonb) AS b(id uuid, error_rate float8, active_tasks int,
+                        uptime_seconds bigint, current_task text, sample_error text, wedged bool)
+                ), old AS (
+                    SELECT w.id, w.status FROM workspaces w JOIN beat ON beat.id = w.id WHERE w.status <> 'removed' FOR UPDATE OF w
+                )
+                UPDATE workspaces w SET
+                    error_rate = beat.error_rate, active_tasks = beat.active_tasks, uptime_seconds = beat.uptime_seconds,
+                    current_task = beat.current_task, last_heartbeat_at = now(), updated_at = now(),
+                    last_sample_error = CASE WHEN coalesce(beat.sample_error, '') <> '' THEN beat.sample_error ELSE w.last_sample_error END,
+                    status = CASE
+                        WHEN old.status IN ('provisioning', 'offline', 'awaiting_agent') THEN 'online'::workspace_status
+                        WHEN old.status = 'online' AND (beat.error_rate >= 0.5 OR beat.wedged) THEN 'degraded'::workspace_status
+                        WHEN old.status = 'degraded' AND beat.error_rate < 0.1 AND NOT beat.wedged THEN 'online'::workspace_status
+                        ELSE old.status END
+                FROM beat, old
+                WHERE w.id = beat.id AND old.id = beat.id
+                RETURNING w.id, old.status::text AS from_status, w.status::text AS to_status
+                """,
+                [.string(batch)]
+            ).all.compactMap { row in
+                guard let id = row.uuid("id"), let from = row.string("from_status").flatMap(WorkspaceStatus.init(rawValue:)),
+                    let to = row.string("to_status").flatMap(WorkspaceStatus.init(rawValue:)), from != to
+                else { return nil }
+                return Transition(id: id, from: from, to: to)
+            }
+        }
+    }
+
+    public func updateCard(_ id: UUID, agentCard: JSONValue) async throws -> Bool {
+        let card = String(decoding: try WireCoding.encode(agentCard), as: UTF8.self)
+        return try await pool.run { connection in
+            try connection.query(
+                "UPDATE workspaces SET agent_card = $2::jsonb, updated_at = now() WHERE id = $1 AND status <> 'removed'",
+                [.uuid(id), .string(card)]
+            ).affected == 1
+        }
+    }
+
+    /// The workspace's platform→agent secret, minted on first use.
+    public func inboundSecret(_ id: UUID, mint: @escaping @Sendable () -> String) async throws -> String? {
+        try await pool.run { connection in
+            try connection.query(
+                """
+                UPDATE workspaces SET platform_inbound_secret = coalesce(platform_inbound_secret, $2)
+                WHERE id = $1 AND status <> 'removed' RETURNING platform_inbound_secret
+                """,
+                [.uuid(id), .string(mint())]
+            ).first?.string("platform_inbound_secret")
+        }
+    }
+
+    static func decode(_ row: PostgresRow) throws -> Workspace {
+        func json(_ column: String) -> JSONValue? {
+            row.string(column).flatMap { try? WireCoding.decode(JSONValue.self, from: Array($0.utf8)) }
+        }
+        guard let id = row.uuid("id"), let status = row.string("status").flatMap(WorkspaceStatus.init(rawValue:)) else {
+            throw PostgresError(.decoding, "workspace row without id or with an unknown status \(row.string("status") ?? "nil")")
+        }
+        return Workspace(
+            id: id, name: try row.require("name"), role: row.string("role"), tier: row.int("tier") ?? 0,
+            runtime: try row.require("runtime"), provider: try row.require("provider"), instanceRef: row.string("instance_ref"),
+            status: status, lastSampleError: row.string("last_sample_error"), url: row.string("url"), agentCard: json("agent_card"),
+            parentId: row.uuid("parent_id"), config: json("config") ?? .object([:]), deliveryMode: row.string("delivery_mode") ?? "push",
+            lastHeartbeatAt: row.epoch("last_heartbeat_at"), activeTasks: row.int("active_tasks") ?? 0,
+            uptimeSeconds: row.int("uptime_seconds") ?? 0, errorRate: row.double("error_rate") ?? 0, currentTask: row.string("current_task"),
+            removedAt: row.epoch("removed_at"), createdAt: row.epoch("created_at") ?? Date(), updatedAt: row.epoch("updated_at") ?? Date()
+        )
+    }
+}
+
+/// The reason a workspace failed: never empty (Molecule shipped failed rows with no message).
+public struct FailureMessage: Sendable, Hashable, CustomStringConvertible {
+    public let text: String
+    public init(_ text: String) {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        self.text = trimmed.isEmpty ? "failed without a reason (this is a Host bug; please report it)" : String(trimmed.prefix(8192))
+    }
+    public var description: String { text }
+}
