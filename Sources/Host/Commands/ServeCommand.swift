@@ -61,8 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
         let server = HostServer(configuration: configuration, pool: pool, logger: logger)
         let url = configuration.resolvedPlatformURL
         try await server.run {
-            print("molecule-host listening on \(url)  (try: curl \(url)/health)")
-            fflush(stdout)
+            FileHandle.standardOutput.write(Data("molecule-host listening on \(url)  (try: curl \(url)/health)\n".utf8))
         }
         logger.info("shutting down: waiting for in-flight provisions")
         await server.shutdown()
