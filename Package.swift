@@ -136,10 +136,18 @@ let package = Package(
         .testTarget(
             name: "ProviderHostTests",
             dependencies: [
-                "ProviderHost", "ContractSuite", "ProviderWire", "HostStore", "HostDispatch", "HostAPI",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "ProviderHost", "ContractSuite", "ProviderWire",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HostTests",
+            dependencies: [
+                "HostAPI", "HostStore", "HostDispatch", "ProviderWire",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strictSettings
         ),

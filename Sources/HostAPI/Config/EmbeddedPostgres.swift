@@ -49,7 +49,7 @@ public struct EmbeddedPostgres: Sendable {
         Self.run(asRoot ? ["runuser", "-u", "postgres", "--"] + arguments : arguments)
     }
 
-    static func run(_ arguments: [String]) -> (status: Int32, output: String) {
+    public static func run(_ arguments: [String]) -> (status: Int32, output: String) {
         let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("molecule-pg-\(UUID().uuidString)").path
         defer { unlink(outputFile) }
         var actions = posix_spawn_file_actions_t()

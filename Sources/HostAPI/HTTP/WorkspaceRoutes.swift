@@ -119,6 +119,8 @@ struct WorkspaceRoutes: Sendable {
         let workspace = try await host.workspace(context, request)
         do {
             try await host.dispatcher.delete(workspace, purge: request.query("purge") == "true")
+        } catch DispatchError.providerNotLoaded(let provider) {
+            throw APIError.fromDispatch(.providerNotLoaded(provider: provider))
         } catch let error as DispatchError {
             // Never a silent "removed" with a live instance: the row keeps its status and the caller sees why.
             throw APIError(

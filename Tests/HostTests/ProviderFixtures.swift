@@ -1,0 +1,26 @@
+import Foundation
+
+/// Provider libraries the Host tests load (compiled from the repository's C sources).
+enum ProviderFixtures {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var built: String?
+
+    /// The plain-C example provider, compiled once per process.
+    static func cExample() throws -> String {
+        try lock.withLock {
+            if let built { return built }
+            let output = FileManager.default.temporaryDirectory.appendingPathComponent("molecule-hosttests-\(getpid())-cexample.so").path
+            let include = TestDatabase.root.appendingPathComponent("Sources/ProviderABI/include").path
+            let source = TestDatabase.root.appendingPathComponent("Examples/provider-c/provider.c").path
+            let result = EmbeddedPostgresRun.run(["cc", "-std=c11", "-fPIC", "-shared", "-O1", "-I", include, "-o", output, source, "-lpthread"])
+            guard result.status == 0 else { throw HarnessError("cc failed: \(result.output)") }
+            built = output
+            return output
+        }
+    }
+}
+
+import HostAPI
+
+/// The posix_spawn helper of EmbeddedPostgres, reused for compiling fixtures (no Foundation Process in tests).
+typealias EmbeddedPostgresRun = EmbeddedPostgres
