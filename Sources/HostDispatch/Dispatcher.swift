@@ -204,6 +204,9 @@ public final class Dispatcher: Sendable {
         guard isLoaded(workspace.provider) else { throw DispatchError.providerNotLoaded(provider: workspace.provider) }
         let movable: Set<WorkspaceStatus> = [.online, .degraded, .offline, .failed, .paused, .provisioning, .hibernated, .awaitingAgent]
         guard try await store.transition(workspace.id, to: .provisioning, from: movable) else { return false }
+        // The old instance must not heartbeat the workspace back to online while it is being replaced: its token dies
+        // now, and the new instance gets a fresh one at provision.
+        try await tokens.revokeAll(workspace.id)
         let alreadyRunning = restarts.withLock { running -> Bool in
             if running[workspace.id] != nil {
                 running[workspace.id] = true  // run once more when the current one ends
@@ -265,9 +268,9 @@ public final class Dispatcher: Sendable {
                 let _: RemoveStorageResponse = try await call(.removeStorage, on: workspace.provider, WorkspaceRef(workspaceId: workspace.wireId))
             }
         }
-        if try await store.markRemoved(workspace.id) {
-            await record("WORKSPACE_REMOVED", workspace.id, ["purge": .bool(purge)])
-        }
+        let removed = try await store.markRemoved(workspace.id)  // revokes the tokens in the same transaction
+        tokens.forgetCached(workspace.id)
+        if removed { await record("WORKSPACE_REMOVED", workspace.id, ["purge": .bool(purge)]) }
     }
 
     // MARK: Pause, resume, snapshot

@@ -99,6 +99,9 @@ import Testing
         #expect(try await host.request("GET", "/workspaces/\(a)", auth: .token("not-a-token")).status == 401)
         #expect(try await host.request("DELETE", "/workspaces/\(a)").status == 200)
         #expect(try await host.request("DELETE", "/workspaces/\(b)").status == 200)
+        // A removed workspace's token opens nothing any more (not even from the Host's token cache).
+        let afterRemoval = try await host.request("POST", "/registry/heartbeat", auth: .token(tokenA), json: ["workspace_id": .string(a)])
+        #expect(afterRemoval.status == 401, "\(afterRemoval.text)")
     }
 
     @Test func badInputGetsClearErrorsAndChangesNothing() async throws {

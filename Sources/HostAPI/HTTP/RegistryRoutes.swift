@@ -66,13 +66,12 @@ struct RegistryRoutes: Sendable {
 
     /// Checks the registry gate; answers whether the workspace had no token yet (bootstrap).
     func gate(_ request: Request, _ id: UUID) async throws -> Bool {
-        let live = try await host.tokens.hasLiveToken(id)
         switch try await host.authorizer.caller(request) {
-        case .admin: return !live
-        case .workspace(let owner) where owner == id: return false
+        case .workspace(let owner) where owner == id: return false  // the token itself proves a live token exists
         case .workspace: throw APIError.forbidden("this token belongs to another workspace")
+        case .admin: return !(try await host.tokens.hasLiveToken(id))
         case .anonymous:
-            if live { throw APIError(.unauthorized, "unauthorized", "missing workspace auth token") }
+            if try await host.tokens.hasLiveToken(id) { throw APIError(.unauthorized, "unauthorized", "missing workspace auth token") }
             return true
         }
     }

@@ -44,27 +44,48 @@ public final class HeartbeatCoalescer: Service, Sendable {
         try result.get()
     }
 
+    /// Flushes in flight at once: a flush waits for the database, and the next batch should not wait behind it.
+    static let maximumConcurrentFlushes = 4
+
     public func run() async throws {
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: self.interval)
-                await self.flush()
+            await withTaskGroup(of: Void.self) { group in
+                var running = 0
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: self.interval)
+                    if running >= Self.maximumConcurrentFlushes {
+                        _ = await group.next()
+                        running -= 1
+                    }
+                    let batch = self.take()
+                    guard !batch.waiters.isEmpty else { continue }
+                    running += 1
+                    group.addTask { await self.write(batch) }
+                }
             }
         }
         await flush()  // nothing parked is dropped on shutdown
     }
 
-    /// Writes everything parked now.
-    public func flush() async {
-        let batch = state.withLock { pending -> Pending in
+    private func take() -> Pending {
+        state.withLock { pending -> Pending in
             let taken = pending
             pending = Pending()
             return taken
         }
+    }
+
+    /// Writes everything parked now.
+    public func flush() async {
+        await write(take())
+    }
+
+    private func write(_ batch: Pending) async {
         guard !batch.waiters.isEmpty else { return }
         let result: Result<Void, any Error>
         do {
-            let transitions = try await store.applyHeartbeats(Array(batch.beats.values))
+            // Sorted by id: concurrent flushes lock rows in one order, so they can wait on each other but never deadlock.
+            let transitions = try await store.applyHeartbeats(batch.beats.values.sorted { $0.id.uuidString < $1.id.uuidString })
             flushes.add(1, ordering: .relaxed)
             if !transitions.isEmpty { await onTransition(transitions) }
             result = .success(())

@@ -7,7 +7,23 @@ import Foundation
 /// through to both, so the heartbeat path does not read the database for auth.
 public final class TokenStore: Sendable {
     let pool: PostgresPool
-    private let cache = CacheBox<[Data: UUID]>([:])
+    private let cache = CacheBox<TokenCache>(TokenCache())
+
+    /// Validated token hashes, and the workspaces known to have a live token (an O(1) answer on the heartbeat path).
+    struct TokenCache: Sendable {
+        var byHash: [Data: UUID] = [:]
+        var live: Set<UUID> = []
+
+        mutating func add(_ hash: Data, _ workspace: UUID) {
+            byHash[hash] = workspace
+            live.insert(workspace)
+        }
+
+        mutating func forget(_ workspace: UUID) {
+            guard live.remove(workspace) != nil else { return }
+            byHash = byHash.filter { $0.value != workspace }
+        }
+    }
 
     public init(pool: PostgresPool) { self.pool = pool }
 
@@ -34,8 +50,10 @@ public final class TokenStore: Sendable {
                 [.uuid(workspaceId), .bytes([UInt8](hash)), .string(String(token.prefix(8)))]
             )
         }
-        cache.update { entries in entries = entries.filter { $0.value != workspaceId } }
-        cache.update { $0[hash] = workspaceId }
+        cache.update { cache in
+            cache.forget(workspaceId)
+            cache.add(hash, workspaceId)
+        }
         return token
     }
 
@@ -49,7 +67,7 @@ public final class TokenStore: Sendable {
                 [.uuid(workspaceId), .bytes([UInt8](hash)), .string(String(token.prefix(8)))]
             )
         }
-        cache.update { $0[hash] = workspaceId }
+        cache.update { $0.add(hash, workspaceId) }
         return token
     }
 
@@ -60,26 +78,31 @@ public final class TokenStore: Sendable {
                 "UPDATE workspace_auth_tokens SET revoked_at = now() WHERE workspace_id = $1 AND revoked_at IS NULL", [.uuid(workspaceId)]
             )
         }
-        cache.update { entries in entries = entries.filter { $0.value != workspaceId } }
+        cache.update { $0.forget(workspaceId) }
+    }
+
+    /// Drops the workspace's tokens from the cache after they were revoked in SQL elsewhere (e.g. with the row's removal).
+    public func forgetCached(_ workspaceId: UUID) {
+        cache.update { $0.forget(workspaceId) }
     }
 
     /// The workspace a live token belongs to, or nil.
     public func workspace(forToken token: String) async throws -> UUID? {
         let hash = Self.hash(token)
-        if let cached = cache.read({ $0[hash] }) { return cached }
+        if let cached = cache.read({ $0.byHash[hash] }) { return cached }
         let found = try await pool.run { connection in
             try connection.query(
                 "SELECT workspace_id FROM workspace_auth_tokens WHERE token_hash = $1::bytea AND revoked_at IS NULL",
                 [.bytes([UInt8](hash))]
             ).first?.uuid("workspace_id")
         }
-        if let found { cache.update { $0[hash] = found } }
+        if let found { cache.update { $0.add(hash, found) } }
         return found
     }
 
     /// Whether the workspace has any live token (registry calls then require one).
     public func hasLiveToken(_ workspaceId: UUID) async throws -> Bool {
-        if cache.read({ $0.values.contains(workspaceId) }) { return true }
+        if cache.read({ $0.live.contains(workspaceId) }) { return true }
         return try await pool.run { connection in
             !(try connection.query(
                 "SELECT 1 FROM workspace_auth_tokens WHERE workspace_id = $1 AND revoked_at IS NULL LIMIT 1", [.uuid(workspaceId)]
