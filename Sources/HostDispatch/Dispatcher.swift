@@ -241,6 +241,8 @@ public final class Dispatcher: Sendable {
             do {
                 try await stop(workspace)
                 stopped = true
+                // The old instance is gone: show no instance (rather than a stale one) until the new one is recorded.
+                try? await store.setInstance(workspace.id, instanceRef: nil, url: nil)
                 break
             } catch {
                 log.warning("restart.stop failed", metadata: ["attempt": "\(attempt)", "error": "\(error)"])

@@ -89,8 +89,9 @@ struct ProcessGroup: Codable, Sendable, Hashable {
     func signal(_ signal: Int32, until state: InstanceState) throws(ProviderError) {
         guard isAlive else { throw .conflict("workspace process \(pid) is not running") }
         if kill(-pgid, signal) != 0 { throw .internal("kill(-\(pgid), \(signal)) failed: errno \(errno)", nativeCode: errno) }
-        if !waitUntil(milliseconds: 2000, { self.state == state }) {
-            throw .internal("workspace process \(pid) did not reach state \(state.rawValue) within 2 s")
+        if !waitUntil(milliseconds: 5000, { self.state == state }) {
+            let observed = ProcStat(pid: pid).map { String($0.state) } ?? "gone"
+            throw .internal("workspace process \(pid) did not reach state \(state.rawValue) within 5 s (kernel state \(observed))")
         }
     }
 

@@ -44,9 +44,12 @@ import Testing
         let restart = try await host.request("POST", "/workspaces/\(id)/restart")
         #expect(restart.status == 202, "\(restart.text)")
         #expect(ContinuousClock.now - started < .seconds(1))
-        try await host.waitForStatus(id, ["online"])
-        let after = try await host.waitForStatus(id, ["online"])
-        #expect(after["instance_ref"] != before, "restart kept the old instance")
+        var after = try await host.waitForStatus(id, ["online"])
+        for _ in 0..<100 where after["instance_ref"] == before || after["instance_ref"] == nil {
+            try await Task.sleep(for: .milliseconds(50))
+            after = try await host.waitForStatus(id, ["online"])
+        }
+        #expect(after["instance_ref"] != before && after["instance_ref"] != nil, "restart kept the old instance")
         // snapshot, boot log, diagnose.
         let snapshot = try await host.request("POST", "/workspaces/\(id)/snapshot")
         #expect(snapshot.status == 200 && snapshot["snapshot_id"]?.stringValue?.isEmpty == false, "\(snapshot.text)")

@@ -103,7 +103,7 @@ struct RegistryRoutes: Sendable {
         let bootstrap = try await gate(request, body.workspaceId)
         if bootstrap { throw APIError(.unauthorized, "unauthorized", "register first: this workspace has no token yet") }
         if let rate = body.errorRate, !(0...1).contains(rate) { throw APIError.badRequest("error_rate must be between 0 and 1") }
-        try await host.heartbeats.submit(
+        try host.heartbeats.submit(
             .init(
                 id: body.workspaceId, errorRate: body.errorRate ?? 0, activeTasks: max(0, body.activeTasks ?? 0),
                 uptimeSeconds: max(0, body.uptimeSeconds ?? 0), currentTask: body.currentTask, sampleError: body.sampleError,

@@ -4,13 +4,17 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Coalesces agent heartbeats: each request parks its beat (the latest per workspace wins) and waits; every few
-/// milliseconds one statement writes the whole batch and applies the status transitions. Thousands of agents then
-/// cost one UPDATE per flush instead of one per beat, and each caller still learns whether its write landed.
+/// Coalesces agent heartbeats, write-behind: a beat is queued (the latest per workspace wins, so the queue is bounded
+/// by the number of workspaces) and acknowledged at once; every few milliseconds one statement writes the whole batch
+/// and applies the status transitions. Thousands of agents then cost one UPDATE per flush instead of one per beat,
+/// and no request waits for the database. Failure is never silent: while the last flush failed, new beats are
+/// refused with that error (the API answers 503) until a flush succeeds.
 public final class HeartbeatCoalescer: Service, Sendable {
     struct Pending {
         var beats: [UUID: WorkspaceStore.Heartbeat] = [:]
-        var waiters: [CheckedContinuation<Result<Void, any Error>, Never>] = []
+        /// The error of the last flush, while it keeps failing.
+        var failure: (any Error)?
+        var isEmpty: Bool { beats.isEmpty }
     }
 
     private let store: WorkspaceStore
@@ -33,15 +37,12 @@ public final class HeartbeatCoalescer: Service, Sendable {
         self.onTransition = onTransition
     }
 
-    /// Queues a beat and waits until the batch holding it is written (or failed: the error is rethrown).
-    public func submit(_ beat: WorkspaceStore.Heartbeat) async throws {
-        let result = await withCheckedContinuation { continuation in
-            state.withLock { pending in
-                pending.beats[beat.id] = beat
-                pending.waiters.append(continuation)
-            }
+    /// Queues a beat; throws the last flush's error while the database keeps refusing writes.
+    public func submit(_ beat: WorkspaceStore.Heartbeat) throws {
+        try state.withLock { pending in
+            if let failure = pending.failure { throw failure }
+            pending.beats[beat.id] = beat
         }
-        try result.get()
     }
 
     /// Flushes in flight at once: a flush waits for the database, and the next batch should not wait behind it.
@@ -58,7 +59,7 @@ public final class HeartbeatCoalescer: Service, Sendable {
                         running -= 1
                     }
                     let batch = self.take()
-                    guard !batch.waiters.isEmpty else { continue }
+                    guard !batch.isEmpty else { continue }
                     running += 1
                     group.addTask { await self.write(batch) }
                 }
@@ -69,8 +70,8 @@ public final class HeartbeatCoalescer: Service, Sendable {
 
     private func take() -> Pending {
         state.withLock { pending -> Pending in
-            let taken = pending
-            pending = Pending()
+            var taken = Pending()
+            swap(&taken.beats, &pending.beats)
             return taken
         }
     }
@@ -81,18 +82,20 @@ public final class HeartbeatCoalescer: Service, Sendable {
     }
 
     private func write(_ batch: Pending) async {
-        guard !batch.waiters.isEmpty else { return }
-        let result: Result<Void, any Error>
+        guard !batch.isEmpty else { return }
         do {
             // Sorted by id: concurrent flushes lock rows in one order, so they can wait on each other but never deadlock.
             let transitions = try await store.applyHeartbeats(batch.beats.values.sorted { $0.id.uuidString < $1.id.uuidString })
             flushes.add(1, ordering: .relaxed)
+            state.withLock { $0.failure = nil }
             if !transitions.isEmpty { await onTransition(transitions) }
-            result = .success(())
         } catch {
             logger.warning("heartbeat flush failed", metadata: ["beats": "\(batch.beats.count)", "error": "\(error)"])
-            result = .failure(error)
+            // Keep the beats (newer ones win) for the next flush, and refuse new ones until a flush succeeds.
+            state.withLock { pending in
+                pending.failure = error
+                pending.beats.merge(batch.beats) { newer, _ in newer }
+            }
         }
-        for waiter in batch.waiters { waiter.resume(returning: result) }
     }
 }

@@ -117,7 +117,8 @@ public struct WorkspaceStore: Sendable {
         }
     }
 
-    /// Records what the provider started (status is left alone: the agent's register moves it to online).
+    /// Records what the provider started, or nil once it is gone (status is left alone: the agent's register moves
+    /// it to online).
     public func setInstance(_ id: UUID, instanceRef: String?, url: String?) async throws {
         try await pool.run { connection in
             try connection.query(
@@ -176,8 +177,14 @@ public struct WorkspaceStore: Sendable {
         public var currentTask: String?
         public var sampleError: String?
         public var wedged: Bool
+        /// When the Host received the beat (Unix epoch milliseconds).
+        public var receivedAtMs: Int64
 
-        public init(id: UUID, errorRate: Double, activeTasks: Int, uptimeSeconds: Int, currentTask: String?, sampleError: String?, wedged: Bool) {
+        public init(
+            id: UUID, errorRate: Double, activeTasks: Int, uptimeSeconds: Int, currentTask: String?, sampleError: String?, wedged: Bool,
+            receivedAtMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)
+        ) {
+            self.receivedAtMs = receivedAtMs
             self.id = id
             self.errorRate = errorRate
             self.activeTasks = activeTasks
@@ -195,6 +202,7 @@ public struct WorkspaceStore: Sendable {
             case currentTask = "current_task"
             case sampleError = "sample_error"
             case wedged
+            case receivedAtMs = "received_at_ms"
         }
     }
 
@@ -207,7 +215,8 @@ public struct WorkspaceStore: Sendable {
 
     /// Applies a batch of heartbeats in one statement and the reference's transitions:
     /// provisioning/offline/awaiting_agent → online; online → degraded (error_rate ≥ 0.5 or wedged);
-    /// degraded → online (error_rate < 0.1 and not wedged). Answers the transitions that happened.
+    /// degraded → online (error_rate < 0.1 and not wedged) — only for beats received after the status last changed.
+    /// Answers the transitions that happened.
     public func applyHeartbeats(_ beats: [Heartbeat]) async throws -> [Transition] {
         guard !beats.isEmpty else { return [] }
         let batch = String(decoding: try WireCoding.encode(beats), as: UTF8.self)
@@ -216,15 +225,17 @@ public struct WorkspaceStore: Sendable {
                 """
                 WITH beat AS (
                     SELECT * FROM jsonb_to_recordset($1::jsonb) AS b(id uuid, error_rate float8, active_tasks int,
-                        uptime_seconds bigint, current_task text, sample_error text, wedged bool)
+                        uptime_seconds bigint, current_task text, sample_error text, wedged bool, received_at_ms bigint)
                 ), old AS (
-                    SELECT w.id, w.status FROM workspaces w JOIN beat ON beat.id = w.id WHERE w.status <> 'removed' FOR UPDATE OF w
+                    SELECT w.id, w.status, w.status_changed_at < to_timestamp(beat.received_at_ms / 1000.0) AS fresh
+                    FROM workspaces w JOIN beat ON beat.id = w.id WHERE w.status <> 'removed' FOR UPDATE OF w
                 )
                 UPDATE workspaces w SET
                     error_rate = beat.error_rate, active_tasks = beat.active_tasks, uptime_seconds = beat.uptime_seconds,
                     current_task = beat.current_task, last_heartbeat_at = now(), updated_at = now(),
                     last_sample_error = CASE WHEN coalesce(beat.sample_error, '') <> '' THEN beat.sample_error ELSE w.last_sample_error END,
                     status = CASE
+                        WHEN NOT old.fresh THEN old.status
                         WHEN old.status IN ('provisioning', 'offline', 'awaiting_agent') THEN 'online'::workspace_status
                         WHEN old.status = 'online' AND (beat.error_rate >= 0.5 OR beat.wedged) THEN 'degraded'::workspace_status
                         WHEN old.status = 'degraded' AND beat.error_rate < 0.1 AND NOT beat.wedged THEN 'online'::workspace_status
