@@ -136,7 +136,7 @@ let package = Package(
         .testTarget(
             name: "ProviderHostTests",
             dependencies: [
-                "ProviderHost", "ContractSuite", "ProviderWire",
+                "ProviderHost", "ContractSuite", "ProviderWire", "HostAPI",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -12,7 +12,7 @@ enum ProviderFixtures {
             let output = FileManager.default.temporaryDirectory.appendingPathComponent("molecule-hosttests-\(getpid())-cexample.so").path
             let include = TestDatabase.root.appendingPathComponent("Sources/ProviderABI/include").path
             let source = TestDatabase.root.appendingPathComponent("Examples/provider-c/provider.c").path
-            let result = EmbeddedPostgresRun.run(["cc", "-std=c11", "-fPIC", "-shared", "-O1", "-I", include, "-o", output, source, "-lpthread"])
+            let result = CommandRunner.run(["cc", "-std=c11", "-fPIC", "-shared", "-O1", "-I", include, "-o", output, source, "-lpthread"])
             guard result.status == 0 else { throw HarnessError("cc failed: \(result.output)") }
             built = output
             return output
@@ -21,6 +21,3 @@ enum ProviderFixtures {
 }
 
 import HostAPI
-
-/// The posix_spawn helper of EmbeddedPostgres, reused for compiling fixtures (no Foundation Process in tests).
-typealias EmbeddedPostgresRun = EmbeddedPostgres

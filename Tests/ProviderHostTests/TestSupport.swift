@@ -1,4 +1,5 @@
 import Foundation
+import HostAPI
 import Logging
 import ProviderHost
 import Synchronization
@@ -49,23 +50,11 @@ enum TestSupport {
         return output
     }
 
-    /// Runs a command (looked up in PATH) to completion with posix_spawn + waitpid; answers its exit status and stderr.
-    /// (Foundation's Process.waitUntilExit spins a run loop and was seen to hang on the cooperative pool.)
+    /// Runs a command to completion (posix_spawn + waitpid; Foundation's Process.waitUntilExit was seen to hang on
+    /// the cooperative pool). Answers the exit status and output.
     static func run(_ arguments: [String]) -> (status: Int32, stderr: String) {
-        let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("molecule-test-stderr-\(UUID().uuidString)").path
-        defer { unlink(errorFile) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 2, errorFile, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        guard posix_spawnp(&pid, arguments[0], &actions, nil, argv, environ) == 0 else { return (127, "cannot run \(arguments[0])") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let errors = (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? ""
-        return ((status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f), errors)
+        let result = CommandRunner.run(arguments)
+        return (result.status, result.output)
     }
 
     struct CompileError: Error, CustomStringConvertible { let description: String }

@@ -24,7 +24,7 @@ public struct EmbeddedPostgres: Sendable {
     public func start() throws {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let asRoot = geteuid() == 0
-        if asRoot { _ = Self.run(["chown", "-R", "postgres:postgres", dataDirectory]) }
+        if asRoot { _ = CommandRunner.run(["chown", "-R", "postgres:postgres", dataDirectory]) }
         if !FileManager.default.fileExists(atPath: dataDirectory + "/PG_VERSION") {
             logger.info("initialising the embedded PostgreSQL", metadata: ["data": "\(dataDirectory)"])
             let result = run(["\(binDirectory)/initdb", "-D", dataDirectory, "-A", "trust", "-U", "postgres", "--no-sync"], asRoot: asRoot)
@@ -46,25 +46,6 @@ public struct EmbeddedPostgres: Sendable {
 
     func run(_ arguments: [String], asRoot: Bool) -> (status: Int32, output: String) {
         // PostgreSQL refuses to run as root: run its tools as the postgres user.
-        Self.run(asRoot ? ["runuser", "-u", "postgres", "--"] + arguments : arguments)
-    }
-
-    public static func run(_ arguments: [String]) -> (status: Int32, output: String) {
-        let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("molecule-pg-\(UUID().uuidString)").path
-        defer { unlink(outputFile) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        guard posix_spawnp(&pid, arguments[0], &actions, nil, argv, environ) == 0 else { return (127, "cannot run \(arguments[0])") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let output = (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""
-        return ((status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f), output.trimmingCharacters(in: .whitespacesAndNewlines))
+        CommandRunner.run(asRoot ? ["runuser", "-u", "postgres", "--"] + arguments : arguments)
     }
 }
