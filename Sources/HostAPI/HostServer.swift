@@ -43,7 +43,8 @@ public final class HostServer: @unchecked Sendable {
         let dispatcher = Dispatcher(
             specs: configuration.providers, defaultProvider: configuration.defaultProvider,
             allowedProviders: configuration.allowedProviders, store: store, tokens: tokens, events: events,
-            platformURL: configuration.resolvedPlatformURL, logger: logger
+            platformURL: configuration.resolvedPlatformURL, restartStopAttempts: configuration.restartStopAttempts,
+            restartBackoff: .milliseconds(configuration.restartBackoffMs), logger: logger
         )
         self.dispatcher = dispatcher
         let transitions = Counter(label: "molecule_status_transitions_total")

@@ -70,7 +70,12 @@ final class HostHarness: Sendable {
         return directory
     }
 
-    init(providers: [ProviderSpec]? = nil, conninfo: String? = nil, configure: (inout HostConfiguration) -> Void = { _ in }) async throws {
+    init(
+        providers: [ProviderSpec]? = nil,
+        conninfo: String? = nil,
+        logger: Logger = TestDatabase.quiet,
+        configure: (inout HostConfiguration) -> Void = { _ in }
+    ) async throws {
         stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("molecule-host-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
         let port = try Self.freePort()
@@ -90,7 +95,7 @@ final class HostHarness: Sendable {
         baseURL = "http://127.0.0.1:\(port)"
         let conninfo = if let conninfo { conninfo } else { try await TestDatabase.freshDatabase() }
         pool = PostgresPool(conninfo: conninfo, size: 4, logger: TestDatabase.quiet)
-        server = HostServer(configuration: configuration, pool: pool, logger: TestDatabase.quiet)
+        server = HostServer(configuration: configuration, pool: pool, logger: logger)
         let ready = AsyncStream<Void>.makeStream()
         let server = self.server
         task.withLock { $0 = Task { try await server.run { ready.continuation.yield() } } }
@@ -176,5 +181,32 @@ final class HostHarness: Sendable {
             try await Task.sleep(for: .milliseconds(100))
         } while ContinuousClock.now < deadline
         throw HarnessError("workspace \(id) stayed \(last["status"]?.stringValue ?? "?") (\(last["last_sample_error"]?.stringValue ?? "")), wanted \(statuses.sorted())")
+    }
+}
+
+/// Captures log lines (message + metadata) so a test can assert on what the Host logged.
+final class CapturedLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+
+    var all: [String] { lock.withLock { lines } }
+
+    func logger() -> Logger {
+        Logger(label: "captured") { _ in Handler(log: self) }
+    }
+
+    struct Handler: LogHandler {
+        let log: CapturedLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .info
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+            let text = "\(event.level) \(event.message) " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            log.lock.withLock { log.lines.append(text) }
+        }
     }
 }

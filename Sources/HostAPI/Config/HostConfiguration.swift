@@ -34,6 +34,9 @@ public struct HostConfiguration: Sendable {
     /// Allow `GET /admin/workspaces/:id/test-token` (never in production unless set explicitly).
     public var enableTestTokens: Bool?
     public var databasePoolSize: Int = 8
+    /// A restart's stop attempts before it logs LEAK-SUSPECT and provisions anyway, and the first backoff (doubling).
+    public var restartStopAttempts: Int = 3
+    public var restartBackoffMs: Int = 1000
 
     public init() {}
 
@@ -91,6 +94,8 @@ public struct HostConfiguration: Sendable {
             case "max_upload_bytes": maxUploadBytes = (value as? Int) ?? maxUploadBytes
             case "enable_test_tokens": enableTestTokens = value as? Bool
             case "database_pool_size": databasePoolSize = (value as? Int) ?? databasePoolSize
+            case "restart_stop_attempts": restartStopAttempts = (value as? Int) ?? restartStopAttempts
+            case "restart_backoff_ms": restartBackoffMs = (value as? Int) ?? restartBackoffMs
             case "providers":
                 guard let list = value as? [[String: Any]] else { throw Problem("\(source): providers must be a list of mappings") }
                 providers = try list.map { entry in
