@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "ProviderProcess", type: .dynamic, targets: ["ProviderProcess"]),
         // A provider whose verbs do nothing: the benchmark's probe for the cost of the ABI itself.
         .library(name: "ProviderNoop", type: .dynamic, targets: ["ProviderNoop"]),
+        .library(name: "ProviderDocker", type: .dynamic, targets: ["ProviderDocker"]),
         // The SDK for provider authors.
         .library(name: "ProviderKit", targets: ["ProviderKit"]),
     ],
@@ -56,6 +57,7 @@ let package = Package(
         // MARK: Providers
         .target(name: "ProviderProcess", dependencies: ["ProviderKit", "ProviderABI", "ProviderWire"], swiftSettings: strictSettings),
 
+        .target(name: "ProviderDocker", dependencies: ["ProviderKit", "ProviderABI", "ProviderWire", "CCurl"], swiftSettings: strictSettings),
         .target(
             name: "ProviderNoop",
             dependencies: ["ProviderKit", "ProviderABI", "ProviderWire"],

@@ -230,6 +230,7 @@ public enum ContractCatalogue {
             )
             let snapshot: SnapshotResponse = try await run.ok(.snapshot, WorkspaceRef(workspaceId: source))
             try run.expect(!snapshot.snapshotId.isEmpty, "snapshot answered an empty snapshot_id")
+            run.track(target)
             let _: ProvisionResponse = try await run.ok(.restore, run.provisionRequest(target, snapshotId: snapshot.snapshotId))
             try await run.waitForState(target, [.running], "restored workspace")
             let read: FileContent = try await run.ok(.readFile, FilePathRequest(workspaceId: target, path: "state/snap.bin"))

@@ -86,9 +86,14 @@ public final class ContractRun: @unchecked Sendable {
         }
     }
 
+    /// Remembers a workspace created by other means than ``provision(_:)`` (restore), for the final clean-up.
+    public func track(_ workspaceId: String) {
+        lock.withLock { _ = provisioned.insert(workspaceId) }
+    }
+
     @discardableResult
     public func provision(_ workspaceId: String) async throws -> ProvisionResponse {
-        lock.withLock { _ = provisioned.insert(workspaceId) }
+        track(workspaceId)
         let response: ProvisionResponse = try await ok(.provision, provisionRequest(workspaceId))
         try expect(response.state == .running || response.state == .starting, "provision answered state \(response.state.rawValue)")
         try expect(!response.instanceRef.isEmpty, "provision answered an empty instance_ref")

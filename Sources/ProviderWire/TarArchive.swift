@@ -17,12 +17,17 @@ public struct TarArchive: Sendable {
         public var kind: Kind
         public var mode: Int
         public var contents: [UInt8]
+        /// Owner written into the header (readers here ignore it; engines may apply it).
+        public var uid: Int
+        public var gid: Int
 
-        public init(path: RelativePath, kind: Kind, mode: Int, contents: [UInt8] = []) {
+        public init(path: RelativePath, kind: Kind, mode: Int, contents: [UInt8] = [], uid: Int = 0, gid: Int = 0) {
             self.path = path
             self.kind = kind
             self.mode = mode
             self.contents = contents
+            self.uid = uid
+            self.gid = gid
         }
     }
 
@@ -83,7 +88,9 @@ public struct TarArchive: Sendable {
             case UInt8(ascii: "1"): kind = .hardlink(target: link)
             default: kind = .other(typeflag: typeflag)
             }
-            entries.append(Entry(path: path, kind: kind, mode: mode & 0o7777, contents: kind == .file ? data : []))
+            let uid = (try? Self.octal(header, 108, 8, field: "uid")) ?? 0
+            let gid = (try? Self.octal(header, 116, 8, field: "gid")) ?? 0
+            entries.append(Entry(path: path, kind: kind, mode: mode & 0o7777, contents: kind == .file ? data : [], uid: uid, gid: gid))
         }
         self.entries = entries
     }
@@ -142,10 +149,10 @@ public struct TarArchive: Sendable {
             }
             switch entry.kind {
             case .file:
-                out += Self.header(name: name, mode: entry.mode, size: entry.contents.count, typeflag: UInt8(ascii: "0"), link: "")
+                out += Self.header(name: name, mode: entry.mode, size: entry.contents.count, typeflag: UInt8(ascii: "0"), link: "", uid: entry.uid, gid: entry.gid)
                 Self.appendPadded(entry.contents, to: &out)
             case .directory:
-                out += Self.header(name: name, mode: entry.mode, size: 0, typeflag: UInt8(ascii: "5"), link: "")
+                out += Self.header(name: name, mode: entry.mode, size: 0, typeflag: UInt8(ascii: "5"), link: "", uid: entry.uid, gid: entry.gid)
             case .symlink(let target):
                 out += Self.header(name: name, mode: entry.mode, size: 0, typeflag: UInt8(ascii: "2"), link: target)
             case .hardlink(let target):
@@ -164,7 +171,7 @@ public struct TarArchive: Sendable {
         out += [UInt8](repeating: 0, count: padding)
     }
 
-    static func header(name: String, mode: Int, size: Int, typeflag: UInt8, link: String) -> [UInt8] {
+    static func header(name: String, mode: Int, size: Int, typeflag: UInt8, link: String, uid: Int = 0, gid: Int = 0) -> [UInt8] {
         var h = [UInt8](repeating: 0, count: 512)
         func put(_ text: String, _ start: Int, _ length: Int) {
             for (i, byte) in text.utf8.prefix(length).enumerated() { h[start + i] = byte }
@@ -175,8 +182,8 @@ public struct TarArchive: Sendable {
         }
         put(name, 0, 100)
         putOctal(mode, 100, 8)
-        putOctal(0, 108, 8)
-        putOctal(0, 116, 8)
+        putOctal(uid, 108, 8)
+        putOctal(gid, 116, 8)
         putOctal(size, 124, 12)
         putOctal(0, 136, 12)
         h[156] = typeflag

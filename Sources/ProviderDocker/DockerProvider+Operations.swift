@@ -1,0 +1,197 @@
+import Foundation
+import ProviderKit
+import ProviderWire
+
+extension DockerProvider: LogServingProvider {
+    /// The container log, its multiplexed stream decoded. The cursor is the timestamp of the last line returned.
+    func logs(_ request: LogsRequest, context: CallContext) throws -> LogsResponse {
+        let name = try containerName(request.workspaceId)
+        var query = "stdout=true&stderr=true&timestamps=true"
+        if let cursor = request.cursor {
+            guard let since = Double(cursor) else { throw ProviderError.invalidArgument("cursor \"\(cursor)\" is not valid for this log") }
+            query += "&since=\(String(format: "%.9f", since + 0.000_000_001))"
+        } else {
+            query += "&tail=\(max(1, min(request.tailLines ?? 200, 10_000)))"
+        }
+        let reply = try engine.request("GET", "/containers/\(name)/logs?\(query)", context: context)
+        if reply.status == 404 { throw ProviderError.notFound("workspace \(request.workspaceId) has no container") }
+        let text = Self.demultiplex(try engine.check(reply, "read logs").body)
+        var content = ""
+        var last = request.cursor ?? "0"
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) where !line.isEmpty {
+            // "2026-11-21T13:42:01.123456789Z message"
+            guard let space = line.firstIndex(of: " ") else { continue }
+            if let date = Self.parseTimestamp(String(line[..<space])) { last = String(format: "%.9f", date) }
+            content += line[line.index(after: space)...] + "\n"
+        }
+        return LogsResponse(content: content, cursor: last)
+    }
+
+    /// Decodes the engine's multiplexed stream (8-byte headers: stream, 0, 0, 0, big-endian length).
+    static func demultiplex(_ bytes: [UInt8]) -> String {
+        var output: [UInt8] = []
+        var index = 0
+        while index + 8 <= bytes.count, bytes[index] <= 2, bytes[index + 1] == 0 {
+            let length = Int(bytes[index + 4]) << 24 | Int(bytes[index + 5]) << 16 | Int(bytes[index + 6]) << 8 | Int(bytes[index + 7])
+            let start = index + 8
+            guard start + length <= bytes.count else { break }
+            output += bytes[start..<start + length]
+            index = start + length
+        }
+        if index == 0 { return String(decoding: bytes, as: UTF8.self) }  // a TTY container: raw stream
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    static func parseTimestamp(_ text: String) -> Double? {
+        // Nanosecond RFC 3339; Foundation's ISO8601 parser handles at most fractions it knows, so split them off.
+        let parts = text.split(separator: ".")
+        guard let base = ISO8601DateFormatter().date(from: parts.count == 2 ? String(parts[0]) + "Z" : text) else { return nil }
+        let fraction = parts.count == 2 ? Double("0." + parts[1].filter(\.isNumber)) ?? 0 : 0
+        return base.timeIntervalSince1970 + fraction
+    }
+}
+
+extension DockerProvider: DiagnosingProvider {
+    func diagnose(_ request: WorkspaceRef, context: CallContext) throws -> DiagnoseResponse {
+        var stages: [DiagnoseStage] = []
+        func stage(_ name: String, _ body: () throws -> String?) -> Bool {
+            let started = MonotonicClock.now()
+            do {
+                let detail = try body()
+                stages.append(DiagnoseStage(name: name, ok: true, durationMs: Int((MonotonicClock.now() - started) / 1_000_000), detail: detail))
+                return true
+            } catch {
+                let message = (error as? ProviderError)?.message ?? "\(error)"
+                stages.append(DiagnoseStage(name: name, ok: false, durationMs: Int((MonotonicClock.now() - started) / 1_000_000), error: message))
+                return false
+            }
+        }
+        var container: JSONValue?
+        _ = stage("daemon-ping") {
+            try engine.check(try engine.request("GET", "/_ping", context: context), "ping")
+            return config.socket
+        }
+            && stage("container-found") {
+                container = try inspectContainer(request.workspaceId, context: context)
+                guard let container else { throw ProviderError.notFound("no container \(try containerName(request.workspaceId))") }
+                return container["Id"]?.stringValue
+            }
+            && stage("container-running") {
+                let state = container.map(Self.state(of:)) ?? .absent
+                guard state == .running else { throw ProviderError.conflict("container is \(state.rawValue)") }
+                return state.rawValue
+            }
+            && stage("exec-probe") {
+                let result = try exec(try containerName(request.workspaceId), ["echo", "MOLECULE_PROBE_OK"], context: context)
+                guard result.exitCode == 0, result.output.contains("MOLECULE_PROBE_OK") else {
+                    throw ProviderError.internal("probe exited \(result.exitCode): \(result.output)")
+                }
+                return "probe answered"
+            }
+        return DiagnoseResponse(stages: stages)
+    }
+}
+
+extension DockerProvider {
+    /// Runs a command in a running container and waits for it (bounded by the call's deadline).
+    func exec(_ container: String, _ command: [String], context: CallContext) throws -> (exitCode: Int, output: String) {
+        let create: JSONValue = ["AttachStdout": true, "AttachStderr": true, "Cmd": .array(command.map(JSONValue.string))]
+        let created = try engine.check(try engine.request("POST", "/containers/\(container)/exec", body: WireCoding.encode(create), context: context), "exec create")
+        guard let id = created.json?["Id"]?.stringValue else { throw ProviderError.internal("exec create answered no id") }
+        let started = try engine.check(
+            try engine.request("POST", "/exec/\(id)/start", body: WireCoding.encode(["Detach": false, "Tty": false] as JSONValue), context: context), "exec start"
+        )
+        let output = Self.demultiplex(started.body)
+        for _ in 0..<200 {
+            let inspected = try engine.check(try engine.request("GET", "/exec/\(id)/json", context: context), "exec inspect").json
+            if inspected?["Running"] == .bool(false) {
+                let code = inspected?["ExitCode"]?.numberValue.map { Int($0) } ?? -1
+                return (code, output)
+            }
+            try context.checkDeadline("waiting for exec")
+            usleep(10_000)
+        }
+        throw ProviderError.deadlineExceeded("exec \(command) did not finish")
+    }
+
+    /// Runs `command` in a throwaway container of `image` with the workspace's volume at /configs, then removes it.
+    func runHelper(image: String, volume: String, command: [String], context: CallContext) throws {
+        let body: JSONValue = [
+            "Image": .string(image), "Cmd": .array(command.map(JSONValue.string)), "Entrypoint": .array([]),
+            "Labels": ["molecule.managed": "true", "molecule.owner": .string(config.owner), "molecule.helper": "true"],
+            "HostConfig": ["Binds": [.string("\(volume):/configs")], "NetworkMode": "none"],
+        ]
+        let created = try engine.check(try engine.request("POST", "/containers/create", body: WireCoding.encode(body), context: context), "create helper")
+        guard let id = created.json?["Id"]?.stringValue else { throw ProviderError.internal("helper create answered no id") }
+        defer { _ = try? engine.request("DELETE", "/containers/\(id)?force=true", context: context) }
+        try engine.check(try engine.request("POST", "/containers/\(id)/start", context: context), "start helper")
+        let waited = try engine.check(try engine.request("POST", "/containers/\(id)/wait", context: context), "wait helper").json
+        let code = waited?["StatusCode"]?.numberValue.map { Int($0) } ?? -1
+        guard code == 0 else { throw ProviderError.internal("helper \(command) exited \(code)") }
+    }
+}
+
+extension DockerProvider: SnapshottingProvider {
+    /// Commits the container (its filesystem) and carries the configs volume's content inside the image at
+    /// `/.molecule-snapshot/configs`, so one labelled image restores both.
+    func snapshot(_ request: WorkspaceRef, context: CallContext) throws -> SnapshotResponse {
+        let container = try requireContainer(request.workspaceId, context: context)
+        let configs = try getArchive(container, try RelativePath("", allowRoot: true), context: context)
+        let snapshotId = "snap-\(try Self.shortId(request.workspaceId))-\(Int(Date().timeIntervalSince1970 * 1000))"
+        var labels = labels(request.workspaceId)
+        labels["molecule.snapshot_id"] = snapshotId
+        let labelJSON: JSONValue = ["Labels": .object(labels.mapValues(JSONValue.string))]
+        let base = try engine.check(
+            try engine.request("POST", "/commit?container=\(container)&repo=molecule-snapshot-base&tag=\(snapshotId)&pause=true", body: WireCoding.encode(labelJSON), context: context),
+            "commit \(container)"
+        )
+        let baseImage = base.json?["Id"]?.stringValue ?? "molecule-snapshot-base:\(snapshotId)"
+        defer { _ = try? engine.request("DELETE", "/images/molecule-snapshot-base:\(snapshotId)?noprune=true", context: context) }
+        // A stopped carrier container from that image receives the configs, then is committed as the snapshot.
+        // Never started: the Cmd only satisfies create for images without one.
+        let carrierBody: JSONValue = ["Image": .string(baseImage), "Labels": .object(labels.mapValues(JSONValue.string)), "Cmd": ["/.molecule-never-run"]]
+        let carrier = try engine.check(try engine.request("POST", "/containers/create", body: WireCoding.encode(carrierBody), context: context), "create snapshot carrier")
+        guard let carrierId = carrier.json?["Id"]?.stringValue else { throw ProviderError.internal("carrier create answered no id") }
+        defer { _ = try? engine.request("DELETE", "/containers/\(carrierId)?force=true", context: context) }
+        var entries: [TarArchive.Entry] = [.init(path: try RelativePath(".molecule-snapshot"), kind: .directory, mode: 0o755)]
+        for var entry in configs.entries {
+            entry.path = try RelativePath(".molecule-snapshot/" + entry.path.string)
+            entries.append(entry)
+        }
+        try putArchive(carrierId, path: "/", tar: TarArchive(entries: entries).serialized(), context: context)
+        let original = try inspectContainer(request.workspaceId, context: context)
+        var commitConfig: [String: JSONValue] = ["Labels": .object(labels.mapValues(JSONValue.string))]
+        if let cmd = original?["Config"]?["Cmd"], cmd != .null { commitConfig["Cmd"] = cmd }
+        if let entrypoint = original?["Config"]?["Entrypoint"], entrypoint != .null { commitConfig["Entrypoint"] = entrypoint }
+        try engine.check(
+            try engine.request("POST", "/commit?container=\(carrierId)&repo=molecule-snapshot&tag=\(snapshotId)", body: WireCoding.encode(JSONValue.object(commitConfig)), context: context),
+            "commit snapshot"
+        )
+        return SnapshotResponse(snapshotId: snapshotId)
+    }
+
+    func restore(_ request: ProvisionRequest, context: CallContext) throws -> ProvisionResponse {
+        guard let snapshotId = request.snapshotId else { throw ProviderError.invalidArgument("restore needs a \"snapshot_id\"") }
+        guard snapshotId.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }) else {
+            throw ProviderError.invalidArgument("snapshot_id \"\(snapshotId)\" is invalid")
+        }
+        let image = "molecule-snapshot:\(snapshotId)"
+        let found = try engine.request("GET", "/images/\(image.queryEscaped)/json", context: context)
+        if found.status == 404 { throw ProviderError.notFound("snapshot \(snapshotId) not found") }
+        try engine.check(found, "inspect snapshot \(snapshotId)")
+        if let existing = try inspectContainer(request.workspaceId, context: context), Self.state(of: existing) == .running {
+            throw ProviderError.conflict("workspace \(request.workspaceId) is running; stop it before restoring into it")
+        }
+        // The configs carried in the image become the seed of the new workspace's volume.
+        let probeBody: JSONValue = ["Image": .string(image), "Cmd": ["/.molecule-never-run"]]
+        let probe = try engine.check(try engine.request("POST", "/containers/create", body: WireCoding.encode(probeBody), context: context), "read snapshot")
+        guard let probeId = probe.json?["Id"]?.stringValue else { throw ProviderError.internal("snapshot reader answered no id") }
+        defer { _ = try? engine.request("DELETE", "/containers/\(probeId)?force=true", context: context) }
+        let carried = try TarArchive(
+            parsing: try engine.check(try engine.request("GET", "/containers/\(probeId)/archive?path=/.molecule-snapshot/configs", context: context), "read snapshot configs").body
+        )
+        var seed = request
+        seed.image = image
+        return try start(seed, image: image, seed: TarArchive(entries: carried.entries).serialized(), context: context)
+    }
+}
