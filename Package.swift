@@ -147,7 +147,7 @@ let package = Package(
         .testTarget(
             name: "HostTests",
             dependencies: [
-                "HostAPI", "HostStore", "HostDispatch", "ProviderWire",
+                "HostAPI", "HostStore", "HostDispatch", "ProviderWire", "ProviderHost", "ContractSuite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],

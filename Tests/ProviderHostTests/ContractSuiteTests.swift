@@ -10,10 +10,16 @@ import Testing
     /// The in-tree providers and the contract configuration each ships in `examples/contract/`.
     static func inTreeProviders() throws -> [(path: String, config: String)] {
         let examples = TestSupport.repositoryRoot.appendingPathComponent("examples/contract")
-        return [
+        var providers = [
             (TestSupport.processProviderPath, examples.appendingPathComponent("process.yaml").path),
             (try TestSupport.cExample(), examples.appendingPathComponent("c-example.yaml").path),
         ]
+        // The Docker provider needs an engine: scripts/test starts a private one and sets these.
+        let environment = ProcessInfo.processInfo.environment
+        if environment["DOCKER_HOST"] != nil, environment["MOLECULE_TEST_IMAGE"] != nil {
+            providers.append((TestSupport.productsDirectory.appendingPathComponent("libProviderDocker.so").path, examples.appendingPathComponent("docker.yaml").path))
+        }
+        return providers
     }
 
     static func run(path: String, config: String, filter: String? = nil) async throws -> ContractReport {
