@@ -64,6 +64,8 @@ final class DockerProvider: WorkspaceProvider, Sendable {
 
     let config: Config
     let engine: DockerEngine
+    /// Pinned images already confirmed present (they cannot change under the same reference).
+    let presentImages = LockedSet<String>()
 
     init(configuration: ProviderConfiguration) throws {
         config = try configuration.decode(Config.self, provider: Self.name)
@@ -121,29 +123,35 @@ final class DockerProvider: WorkspaceProvider, Sendable {
     }
 
     func provision(_ request: ProvisionRequest, context: CallContext) throws -> ProvisionResponse {
-        if let existing = try inspectContainer(request.workspaceId, context: context),
-            existing["Config"]?["Labels"]?["molecule.workspace_id"]?.stringValue == request.workspaceId,
+        let existing = try inspectContainer(request.workspaceId, context: context)
+        if let existing, existing["Config"]?["Labels"]?["molecule.workspace_id"]?.stringValue == request.workspaceId,
             Self.state(of: existing) == .running || Self.state(of: existing) == .paused
         {
             return ProvisionResponse(instanceRef: existing["Id"]?.stringValue ?? "", state: Self.state(of: existing), address: address(of: existing))
         }
-        return try start(request, image: try resolveImage(request, context: context), seed: nil, context: context)
+        return try start(
+            request, image: try resolveImage(request, context: context), seed: nil, knownAbsent: existing == nil, context: context
+        )
     }
 
     /// Creates the volume and container (removing a stale same-name container first), writes the token, starts.
     /// `seed` is a tar of `configs/…` entries copied into the volume before start (restore).
-    func start(_ request: ProvisionRequest, image: String, seed: [UInt8]?, context: CallContext) throws -> ProvisionResponse {
+    func start(
+        _ request: ProvisionRequest, image: String, seed: [UInt8]?, knownAbsent: Bool = false, context: CallContext
+    ) throws -> ProvisionResponse {
         let name = try containerName(request.workspaceId)
         let volume = try volumeName(request.workspaceId)
-        if let existing = try inspectContainer(request.workspaceId, context: context),
-            let owner = existing["Config"]?["Labels"]?["molecule.workspace_id"]?.stringValue, owner != request.workspaceId
-        {
-            throw ProviderError.conflict("container \(name) belongs to workspace \(owner); refusing to replace it")
+        if !knownAbsent {
+            if let existing = try inspectContainer(request.workspaceId, context: context),
+                let owner = existing["Config"]?["Labels"]?["molecule.workspace_id"]?.stringValue, owner != request.workspaceId
+            {
+                throw ProviderError.conflict("container \(name) belongs to workspace \(owner); refusing to replace it")
+            }
+            try engine.check(
+                try engine.request("DELETE", "/containers/\(name)?force=true&v=false", context: context), "remove stale container \(name)",
+                accept: [404, 409]
+            )
         }
-        try engine.check(
-            try engine.request("DELETE", "/containers/\(name)?force=true&v=false", context: context), "remove stale container \(name)",
-            accept: [404, 409]
-        )
         let volumeBody: JSONValue = ["Name": .string(volume), "Labels": .object(labels(request.workspaceId).mapValues(JSONValue.string))]
         try engine.check(try engine.request("POST", "/volumes/create", body: WireCoding.encode(volumeBody), context: context), "create volume \(volume)")
         var env = request.env
@@ -177,8 +185,10 @@ final class DockerProvider: WorkspaceProvider, Sendable {
             try putArchive(name, path: "/", tar: file.serialized(), context: context)
         }
         try engine.check(try engine.request("POST", "/containers/\(name)/start", context: context), "start container \(name)", accept: [304])
-        let inspected = try inspectContainer(request.workspaceId, context: context)
         HostServices.current?.emitEvent(type: "instance.started", workspaceId: request.workspaceId, detail: ["ref": id])
+        // With host networking the address is known; otherwise ask the engine for the container's IP.
+        if config.networkMode == "host" { return ProvisionResponse(instanceRef: id, state: .running, address: "127.0.0.1") }
+        let inspected = try inspectContainer(request.workspaceId, context: context)
         return ProvisionResponse(instanceRef: id, state: inspected.map(Self.state(of:)) ?? .starting, address: inspected.flatMap(address(of:)))
     }
 
@@ -188,7 +198,9 @@ final class DockerProvider: WorkspaceProvider, Sendable {
         guard let image = request.image ?? config.image else {
             throw ProviderError.invalidArgument("no image: set \"image\" in the provider configuration or the workspace config")
         }
+        if !ImageReference(image).isMoving, presentImages.contains(image) { return image }
         let cached = try engine.request("GET", "/images/\(image.queryEscaped)/json", context: context).status == 200
+        if cached && !ImageReference(image).isMoving { presentImages.insert(image) }
         if ImageReference(image).isMoving || !cached {
             let reference = ImageReference(image)
             let pull = try engine.request(
@@ -307,4 +319,12 @@ public func molecule_provider_negotiate(
     _ answer: UnsafeMutablePointer<mp_provider_answer>?
 ) -> Int32 {
     ProviderExport.negotiate(DockerProvider.self, offer: offer, answer: answer)
+}
+
+/// A set behind a lock, for small caches read from concurrent verbs.
+final class LockedSet<Element: Hashable & Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var elements: Set<Element> = []
+    func contains(_ element: Element) -> Bool { lock.withLock { elements.contains(element) } }
+    func insert(_ element: Element) { _ = lock.withLock { elements.insert(element) } }
 }
