@@ -85,13 +85,14 @@ struct ProcessGroup: Codable, Sendable, Hashable {
         }
     }
 
-    /// Sends `signal` to the group and waits (bounded) until the workload reaches `state`.
-    func signal(_ signal: Int32, until state: InstanceState) throws(ProviderError) {
+    /// Sends `signal` to the group and waits until the workload reaches `state`, at most `timeoutMs` (a process in
+    /// uninterruptible I/O sleep — kernel state D — takes the signal only when it wakes).
+    func signal(_ signal: Int32, until state: InstanceState, timeoutMs: Int) throws(ProviderError) {
         guard isAlive else { throw .conflict("workspace process \(pid) is not running") }
         if kill(-pgid, signal) != 0 { throw .internal("kill(-\(pgid), \(signal)) failed: errno \(errno)", nativeCode: errno) }
-        if !waitUntil(milliseconds: 5000, { self.state == state }) {
+        if !waitUntil(milliseconds: timeoutMs, { self.state == state }) {
             let observed = ProcStat(pid: pid).map { String($0.state) } ?? "gone"
-            throw .internal("workspace process \(pid) did not reach state \(state.rawValue) within 5 s (kernel state \(observed))")
+            throw .deadlineExceeded("workspace process \(pid) did not reach state \(state.rawValue) within \(timeoutMs) ms (kernel state \(observed))")
         }
     }
 
