@@ -16,6 +16,7 @@ public final class HostServer: @unchecked Sendable {
     public let store: WorkspaceStore
     public let tokens: TokenStore
     public let heartbeats: HeartbeatCoalescer
+    public let reconciler: Reconciler
     let context: HostContext
     let router: Router<BasicRequestContext>
     /// Every route as `method path` (OpenAPI form), for the document check.
@@ -59,6 +60,11 @@ public final class HostServer: @unchecked Sendable {
             }
         }
         self.heartbeats = heartbeats
+        let reconciler = Reconciler(
+            settings: configuration.sweepers, store: store, tokens: tokens, events: events, reconciliation: ReconciliationStore(pool: pool),
+            dispatcher: dispatcher, logger: logger
+        )
+        self.reconciler = reconciler
         let context = HostContext(
             configuration: configuration, store: store, tokens: tokens, events: events, dispatcher: dispatcher, heartbeats: heartbeats,
             metrics: Self.metricsRegistry, logger: logger
@@ -69,6 +75,9 @@ public final class HostServer: @unchecked Sendable {
         router.add(middleware: MetricsMiddleware())
         let table = RouteTable(router: router, authorizer: context.authorizer)
         SystemRoutes(host: context).register(table)
+        table.add(.get, "/admin/liveness", .admin) { _, _ in
+            try JSONResponse.make(["holder": .string(reconciler.holder), "subsystems": try WireCoding.decode(JSONValue.self, from: JSONResponse.encoder.encode(reconciler.snapshot))] as JSONValue)
+        }
         WorkspaceRoutes(host: context).register(table)
         WorkspaceResourceRoutes(host: context).register(table)
         RegistryRoutes(host: context).register(table)
@@ -81,7 +90,7 @@ public final class HostServer: @unchecked Sendable {
         Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "molecule-host"),
-            services: [heartbeats],
+            services: [heartbeats, reconciler],
             onServerRunning: onServerRunning,
             logger: logger
         )

@@ -349,6 +349,29 @@ public final class Dispatcher: Sendable {
         try await call(.removeStorage, on: workspace.provider, WorkspaceRef(workspaceId: workspace.wireId))
     }
 
+    // MARK: Reconciliation
+
+    /// The names of the providers serving now.
+    public var loadedProviders: [String] { instances.keys.sorted() }
+
+    /// Everything `provider` created for its configured owner (instances, storage, snapshots).
+    public func listOwned(provider: String) async throws(DispatchError) -> [OwnedResource] {
+        let answer: ListOwnedResponse = try await call(.listOwned, on: provider, ListOwnedRequest())
+        return answer.resources
+    }
+
+    /// Removes an orphaned resource: stops an instance, or removes storage. Snapshots are never reaped.
+    public func reap(provider: String, _ resource: OwnedResource) async throws(DispatchError) {
+        switch resource.kind {
+        case .instance:
+            let _: StopResponse = try await call(.stop, on: provider, WorkspaceRef(workspaceId: resource.workspaceId))
+        case .storage:
+            let _: RemoveStorageResponse = try await call(.removeStorage, on: provider, WorkspaceRef(workspaceId: resource.workspaceId))
+        case .snapshot:
+            return
+        }
+    }
+
     /// Waits for background lifecycle work, then releases the provider instances.
     public func shutdown() async {
         await background.drain()

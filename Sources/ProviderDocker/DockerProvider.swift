@@ -127,6 +127,8 @@ final class DockerProvider: WorkspaceProvider, Sendable {
         if let existing, existing["Config"]?["Labels"]?["molecule.workspace_id"]?.stringValue == request.workspaceId,
             Self.state(of: existing) == .running || Self.state(of: existing) == .paused
         {
+            // Idempotent: the running container is the answer, and it gets the token this request carries.
+            if let token = request.token { try writeToken(token, container: try containerName(request.workspaceId), context: context) }
             return ProvisionResponse(instanceRef: existing["Id"]?.stringValue ?? "", state: Self.state(of: existing), address: address(of: existing))
         }
         return try start(
@@ -180,10 +182,7 @@ final class DockerProvider: WorkspaceProvider, Sendable {
         )
         let id = created.json?["Id"]?.stringValue ?? name
         if let seed { try putArchive(name, path: "/", tar: seed, context: context) }
-        if let token = request.token {
-            let file = TarArchive(entries: [.init(path: try RelativePath("configs/.auth_token"), kind: .file, mode: 0o600, contents: Array(token.utf8), uid: config.pluginUid, gid: config.pluginUid)])
-            try putArchive(name, path: "/", tar: file.serialized(), context: context)
-        }
+        if let token = request.token { try writeToken(token, container: name, context: context) }
         try engine.check(try engine.request("POST", "/containers/\(name)/start", context: context), "start container \(name)", accept: [304])
         HostServices.current?.emitEvent(type: "instance.started", workspaceId: request.workspaceId, detail: ["ref": id])
         // With host networking the address is known; otherwise ask the engine for the container's IP.
@@ -274,6 +273,14 @@ final class DockerProvider: WorkspaceProvider, Sendable {
             }
         }
         return ListOwnedResponse(resources: resources)
+    }
+
+    /// Writes the workspace's token to `/configs/.auth_token` (0600, owned by the agent's uid).
+    func writeToken(_ token: String, container: String, context: CallContext) throws {
+        let file = TarArchive(entries: [
+            .init(path: try RelativePath("configs/.auth_token"), kind: .file, mode: 0o600, contents: Array(token.utf8), uid: config.pluginUid, gid: config.pluginUid)
+        ])
+        try putArchive(container, path: "/", tar: file.serialized(), context: context)
     }
 
     /// Copies a tar into the container's filesystem at `path` (works on created, running, paused and stopped

@@ -73,6 +73,8 @@ final class ProcessProvider: WorkspaceProvider, Sendable {
         return try locked(request.workspaceId) {
             if var meta = workspace.readMeta(), meta.state == .running {
                 if let group = meta.group, group.isAlive {
+                    // Idempotent: the running instance is the answer, and it gets the token this request carries.
+                    if let token = request.token { try workspace.writeConfigFile(".auth_token", Data(token.utf8), permissions: 0o600) }
                     return ProvisionResponse(instanceRef: group.reference, state: .running, address: "127.0.0.1")
                 }
                 meta.state = .stopped

@@ -180,7 +180,9 @@ final class HostHarness: Sendable {
             if let status = last["status"]?.stringValue, statuses.contains(status) { return last }
             try await Task.sleep(for: .milliseconds(100))
         } while ContinuousClock.now < deadline
-        throw HarnessError("workspace \(id) stayed \(last["status"]?.stringValue ?? "?") (\(last["last_sample_error"]?.stringValue ?? "")), wanted \(statuses.sorted())")
+        let log = (try? await request("GET", "/workspaces/\(id)/boot-log"))?["content"]?.stringValue ?? "?"
+        let events = (try? await request("GET", "/events/\(id)"))?.text ?? "?"
+        throw HarnessError("boot log: \(log.suffix(600)) events: \(events.suffix(800)) — workspace \(id) stayed \(last["status"]?.stringValue ?? "?") (\(last["last_sample_error"]?.stringValue ?? "")), wanted \(statuses.sorted())")
     }
 }
 

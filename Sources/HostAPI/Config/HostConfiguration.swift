@@ -37,6 +37,8 @@ public struct HostConfiguration: Sendable {
     /// A restart's stop attempts before it logs LEAK-SUSPECT and provisions anyway, and the first backoff (doubling).
     public var restartStopAttempts: Int = 3
     public var restartBackoffMs: Int = 1000
+    /// Reconciliation (see ``Reconciler``).
+    public var sweepers = SweeperSettings()
 
     public init() {}
 
@@ -96,6 +98,9 @@ public struct HostConfiguration: Sendable {
             case "database_pool_size": databasePoolSize = (value as? Int) ?? databasePoolSize
             case "restart_stop_attempts": restartStopAttempts = (value as? Int) ?? restartStopAttempts
             case "restart_backoff_ms": restartBackoffMs = (value as? Int) ?? restartBackoffMs
+            case "sweepers":
+                guard let map = value as? [String: Any] else { throw Problem("\(source): sweepers must be a mapping") }
+                try sweepers.apply(map, source: source)
             case "providers":
                 guard let list = value as? [[String: Any]] else { throw Problem("\(source): providers must be a list of mappings") }
                 providers = try list.map { entry in
@@ -132,6 +137,14 @@ public struct HostConfiguration: Sendable {
         if let url = environment["PLATFORM_URL"], !url.isEmpty { platformURL = url }
         if let flag = environment["MOLECULE_ENABLE_TEST_TOKENS"] { enableTestTokens = flag == "1" || flag == "true" }
         if let directory = environment["MOLECULE_STATE_DIR"], !directory.isEmpty { stateDirectory = directory }
+        if let seconds = environment["PROVISION_TIMEOUT_SECONDS"] {
+            guard let value = Int(seconds), value > 0 else { throw Problem("PROVISION_TIMEOUT_SECONDS=\(seconds) must be a positive number of seconds") }
+            sweepers.provisionTimeoutOverride = value
+        }
+        if let seconds = environment["REMOTE_LIVENESS_STALE_AFTER"] {
+            guard let value = Int(seconds), value > 0 else { throw Problem("REMOTE_LIVENESS_STALE_AFTER=\(seconds) must be a positive number of seconds") }
+            sweepers.remoteStaleAfterSeconds = value
+        }
     }
 
     static func json(_ any: Any) -> JSONValue? {

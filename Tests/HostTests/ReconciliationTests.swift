@@ -1,0 +1,147 @@
+import Foundation
+import HostAPI
+import HostDispatch
+import HostStore
+import ProviderHost
+import ProviderWire
+import Testing
+
+/// The reconciliation loops against a real database and real processes.
+@Suite(.serialized) struct ReconciliationTests {
+    static let agent = TestDatabase.root.appendingPathComponent("Tests/Fixtures/agent.sh").path
+
+    static func fast(_ configuration: inout HostConfiguration) {
+        configuration.sweepers.intervalMs = 200
+        configuration.sweepers.orphanGraceSeconds = 0
+        configuration.sweepers.remoteStaleAfterSeconds = 1
+    }
+
+    func processSpec(_ state: URL, owner: String) -> ProviderSpec {
+        ProviderSpec(
+            name: "process", library: HostHarness.productsDirectory.appendingPathComponent("libProviderProcess.so").path,
+            options: ["state_dir": .string(state.path), "owner": .string(owner), "stop_grace_ms": 500]
+        )
+    }
+
+    @Test func timeoutResolutionPrefersTheOverrideThenTheRuntime() {
+        var settings = SweeperSettings()
+        settings.runtimeProvisionTimeouts = ["slow": 1800]
+        #expect(settings.provisionTimeout(runtime: "slow") == 1800)
+        #expect(settings.provisionTimeout(runtime: "other") == 600)
+        settings.provisionTimeoutOverride = 30
+        #expect(settings.provisionTimeout(runtime: "slow") == 30)
+    }
+
+    @Test func provisioningPastItsRuntimeTimeoutFailsWithAMessage() async throws {
+        let host = try await HostHarness { configuration in
+            Self.fast(&configuration)
+            configuration.sweepers.runtimeProvisionTimeouts = ["impatient": 1]
+        }
+        defer { Task { await host.stop() } }
+        let silent: JSONValue = ["command": ["/bin/sh", "-c", "sleep 300"]]
+        let quick = try #require(try await host.request("POST", "/workspaces", json: ["name": "q", "runtime": "impatient", "config": silent])["id"]?.stringValue)
+        let patient = try #require(try await host.request("POST", "/workspaces", json: ["name": "p", "config": silent])["id"]?.stringValue)
+        let failed = try await host.waitForStatus(quick, ["failed"], timeout: .seconds(10))
+        #expect(failed["last_sample_error"]?.stringValue?.contains("provisioning timed out after 1 s") == true, "\(failed.text)")
+        #expect(try await host.request("GET", "/workspaces/\(patient)")["status"] == "provisioning")
+        let liveness = try await host.request("GET", "/admin/liveness")
+        #expect(liveness["subsystems"]?["provision-timeout"]?["passes"]?.numberValue ?? 0 >= 1, "\(liveness.text)")
+        for id in [quick, patient] { _ = try await host.request("DELETE", "/workspaces/\(id)") }
+    }
+
+    @Test func aDeadInstanceTurnsItsWorkspaceOffline() async throws {
+        let host = try await HostHarness(configure: Self.fast)
+        defer { Task { await host.stop() } }
+        let id = try #require(try await host.request("POST", "/workspaces", json: ["name": "mortal", "config": ["command": ["/bin/sh", .string(Self.agent)]]])["id"]?.stringValue)
+        let online = try await host.waitForStatus(id, ["online"])
+        let pgid = try #require(online["instance_ref"]?.stringValue?.split(separator: ":").last.flatMap { Int32($0) })
+        kill(-pgid, SIGKILL)
+        try await host.waitForStatus(id, ["offline"], timeout: .seconds(10))
+        _ = try await host.request("DELETE", "/workspaces/\(id)")
+    }
+
+    @Test func anExternalAgentGoesQuietThenComesBackAndKeepsItsToken() async throws {
+        let host = try await HostHarness(configure: Self.fast)
+        defer { Task { await host.stop() } }
+        let created = try await host.request("POST", "/workspaces", json: ["name": "remote", "runtime": "external"])
+        let id = try #require(created["id"]?.stringValue)
+        let token = try #require(created["connection"]?["auth_token"]?.stringValue)
+        #expect(try await host.request("POST", "/registry/register", auth: .token(token), json: ["id": .string(id), "agent_card": [:]]).status == 200)
+        try await host.waitForStatus(id, ["online"])
+        try await host.waitForStatus(id, ["awaiting_agent"], timeout: .seconds(10))  // stale after 1 s
+        try await Task.sleep(for: .milliseconds(600))  // several stale-token passes run meanwhile
+        let beat = try await host.request("POST", "/registry/heartbeat", auth: .token(token), json: ["workspace_id": .string(id)])
+        #expect(beat.status == 200, "the external workspace's token was revoked: \(beat.text)")
+        try await host.waitForStatus(id, ["online"])
+    }
+
+    @Test func orphansAreReapedButNotAnotherOwnersAndDryRunOnlyReports() async throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("molecule-orphans-\(UUID().uuidString.prefix(6))")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let library = try ProviderLibrary.load(path: HostHarness.productsDirectory.appendingPathComponent("libProviderProcess.so").path, logger: TestDatabase.quiet)
+        func direct(_ owner: String) throws -> ProviderInstance {
+            try ProviderInstance(library: library, configuration: ["state_dir": .string(state.path), "owner": .string(owner)])
+        }
+        let ours = try direct("reaper-owner")
+        let theirs = try direct("someone-else")
+        let orphan = UUID().uuidString.lowercased()
+        let foreign = UUID().uuidString.lowercased()
+        _ = try await ours.call(.provision, ProvisionRequest(workspaceId: orphan, command: ["sleep", "300"]), as: ProvisionResponse.self)
+        _ = try await theirs.call(.provision, ProvisionRequest(workspaceId: foreign, command: ["sleep", "300"]), as: ProvisionResponse.self)
+        // Dry run: reported, left alone.
+        let dry = try await HostHarness(providers: [processSpec(state, owner: "reaper-owner")]) { configuration in
+            Self.fast(&configuration)
+            configuration.sweepers.orphanDryRun = true
+        }
+        try await Task.sleep(for: .milliseconds(800))
+        #expect(try await ours.call(.inspect, WorkspaceRef(workspaceId: orphan), as: InspectResponse.self).state == .running)
+        await dry.stop()
+        // Live: the orphan (no row) is stopped and its storage removed; the other owner's workspace is untouched.
+        let live = try await HostHarness(providers: [processSpec(state, owner: "reaper-owner")], configure: Self.fast)
+        defer { Task { await live.stop() } }
+        var owned: [OwnedResource] = []
+        for _ in 0..<50 {
+            owned = try await ours.call(.listOwned, ListOwnedRequest(), as: ListOwnedResponse.self).resources
+            if owned.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(owned.isEmpty, "orphan not reaped: \(owned)")
+        #expect(try await theirs.call(.inspect, WorkspaceRef(workspaceId: foreign), as: InspectResponse.self).state == .running)
+        _ = try await theirs.call(.stop, WorkspaceRef(workspaceId: foreign), as: StopResponse.self)
+        let metrics = try await live.request("GET", "/metrics", auth: .none)
+        #expect(metrics.text.contains("molecule_orphans_total"), "orphans are not counted in /metrics")
+    }
+
+    @Test func twoReplicasRunEachPassOnceAndNeverProvisionTwice() async throws {
+        let conninfo = try await TestDatabase.freshDatabase()
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("molecule-replicas-\(UUID().uuidString.prefix(6))")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let started = Date()
+        let a = try await HostHarness(providers: [processSpec(state, owner: "replicas")], conninfo: conninfo) { $0.sweepers.intervalMs = 300 }
+        let b = try await HostHarness(providers: [processSpec(state, owner: "replicas")], conninfo: conninfo) { $0.sweepers.intervalMs = 300 }
+        defer { Task { await a.stop(); await b.stop() } }
+        // A burst of creates to both replicas.
+        let silent: JSONValue = ["command": ["/bin/sh", "-c", "sleep 300"]]
+        let ids = try await withThrowingTaskGroup(of: String?.self) { group in
+            for i in 0..<10 {
+                group.addTask { try await (i % 2 == 0 ? a : b).request("POST", "/workspaces", json: ["name": .string("burst-\(i)"), "config": silent])["id"]?.stringValue }
+            }
+            return try await group.reduce(into: [String]()) { if let id = $1 { $0.append(id) } }
+        }
+        #expect(ids.count == 10)
+        try await Task.sleep(for: .seconds(3))
+        let pool = PostgresPool(conninfo: conninfo, size: 1, logger: TestDatabase.quiet)
+        let passes = try await ReconciliationStore(pool: pool).passes(since: started)
+        await pool.shutdown()
+        for sweeper in ["health", "orphans", "provision-timeout", "stale-tokens"] {
+            let mine = passes.filter { $0.sweeper == sweeper }
+            #expect(Set(mine.map(\.slot)).count == mine.count, "\(sweeper): a tick ran twice")
+            #expect(mine.count >= 5 && mine.count <= 12, "\(sweeper): \(mine.count) passes in ~3 s at 300 ms")
+        }
+        let library = try ProviderLibrary.load(path: HostHarness.productsDirectory.appendingPathComponent("libProviderProcess.so").path, logger: TestDatabase.quiet)
+        let view = try ProviderInstance(library: library, configuration: ["state_dir": .string(state.path), "owner": "replicas"])
+        let instances = try await view.call(.listOwned, ListOwnedRequest(), as: ListOwnedResponse.self).resources.filter { $0.kind == .instance }
+        #expect(instances.count == 10 && Set(instances.map(\.workspaceId)).count == 10, "\(instances.count) instances for 10 workspaces")
+        for id in ids { _ = try await a.request("DELETE", "/workspaces/\(id)") }
+    }
+}
