@@ -15,6 +15,14 @@ struct ProcessGroup: Codable, Sendable, Hashable {
 
     var reference: String { "pgid:\(pgid)" }
 
+    /// When the workload started, milliseconds since the Unix epoch (boot time + start ticks).
+    var startedAtMs: Int64 {
+        let stat = (try? String(contentsOfFile: "/proc/stat", encoding: .utf8)) ?? ""
+        let boot = stat.split(separator: "\n").first { $0.hasPrefix("btime ") }.flatMap { Int64($0.dropFirst(6)) } ?? 0
+        let ticks = max(1, Int64(sysconf(Int32(_SC_CLK_TCK))))
+        return (boot * 1000) + Int64(startTicks) * 1000 / ticks
+    }
+
     /// Launches `command` with output appended to `logFile`, in a new session, and returns once it runs.
     static func spawn(
         command: [String],
@@ -33,6 +41,13 @@ struct ProcessGroup: Codable, Sendable, Hashable {
         defer { posix_spawnattr_destroy(&attributes) }
         // POSIX_SPAWN_SETSID (glibc >= 2.26; not imported into Swift): a new session, detached from the Host's terminal.
         posix_spawnattr_setflags(&attributes, Int16(0x80))
+        // The workspace gets stdin/stdout/stderr only: never the Host's listening socket, database connections or
+        // provider handles (inherited descriptors kept a dead Host's port bound and its connections open).
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
         var launcher: pid_t = 0
         let cArgv = argv.map { strdup($0) } + [nil]
         let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -40,7 +55,7 @@ struct ProcessGroup: Codable, Sendable, Hashable {
             cArgv.forEach { free($0) }
             cEnv.forEach { free($0) }
         }
-        let rc = posix_spawn(&launcher, "/bin/sh", nil, &attributes, cArgv, cEnv)
+        let rc = posix_spawn(&launcher, "/bin/sh", &actions, &attributes, cArgv, cEnv)
         guard rc == 0 else { throw .internal("posix_spawn /bin/sh failed: \(String(cString: strerror(rc)))", nativeCode: rc) }
         var status: Int32 = 0
         while waitpid(launcher, &status, 0) == -1 && errno == EINTR {}
@@ -56,6 +71,13 @@ struct ProcessGroup: Codable, Sendable, Hashable {
         }
         return ProcessGroup(pgid: launcher, pid: pid, startTicks: stat.startTicks)
     }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), looked up at run time: Swift's Glibc module does
+    /// not export it.
+    static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32).self)
+    }()
 
     /// The workload still runs (not a zombie, and the pid was not reused).
     var isAlive: Bool {
@@ -107,9 +129,38 @@ struct ProcessGroup: Codable, Sendable, Hashable {
     }
 }
 
+extension ProcessGroup {
+    /// A live process group labelled (in its environment) with `workspaceId` under `stateDir` — found by scanning
+    /// `/proc`, so a group whose metadata was never written (the Host died between spawn and record) is not lost.
+    static func find(workspaceId: String, stateDir: String) -> (group: ProcessGroup, owner: String)? {
+        labelled(stateDir: stateDir).first { $0.workspaceId == workspaceId }.map { ($0.group, $0.owner) }
+    }
+
+    /// Every live process group labelled with `stateDir`: (workspace, owner, group), one per group.
+    static func labelled(stateDir: String) -> [(workspaceId: String, owner: String, group: ProcessGroup)] {
+        let marker = "MOLECULE_STATE_DIR=\(stateDir)"
+        var groups: [Int32: (workspaceId: String, owner: String, group: ProcessGroup)] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry), let stat = ProcStat(pid: pid), stat.state != "Z", stat.state != "X",
+                let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ")
+            else { continue }
+            let variables = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            guard variables.contains(marker),
+                let workspace = variables.first(where: { $0.hasPrefix("WORKSPACE_ID=") })?.dropFirst("WORKSPACE_ID=".count),
+                let owner = variables.first(where: { $0.hasPrefix("MOLECULE_OWNER=") })?.dropFirst("MOLECULE_OWNER=".count)
+            else { continue }
+            // The group's workload is its oldest member.
+            if let known = groups[stat.pgid], known.group.startTicks <= stat.startTicks { continue }
+            groups[stat.pgid] = (String(workspace), String(owner), ProcessGroup(pgid: stat.pgid, pid: pid, startTicks: stat.startTicks))
+        }
+        return Array(groups.values)
+    }
+}
+
 /// The fields of `/proc/<pid>/stat` the provider needs.
 struct ProcStat {
     var state: Character
+    var pgid: Int32
     var startTicks: UInt64
 
     init?(pid: Int32) {
@@ -118,8 +169,9 @@ struct ProcStat {
         else { return nil }
         // After "pid (comm)": field 3 is the state, field 22 the start time.
         let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 19, let state = fields[0].first, let start = UInt64(fields[19]) else { return nil }
+        guard fields.count > 19, let state = fields[0].first, let pgid = Int32(fields[2]), let start = UInt64(fields[19]) else { return nil }
         self.state = state
+        self.pgid = pgid
         self.startTicks = start
     }
 }

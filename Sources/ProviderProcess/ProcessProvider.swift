@@ -80,6 +80,10 @@ final class ProcessProvider: WorkspaceProvider, Sendable {
                 meta.state = .stopped
                 try workspace.writeMeta(meta)
             }
+            if let adopted = try adoptUntracked(workspace) {
+                if let token = request.token { try workspace.writeConfigFile(".auth_token", Data(token.utf8), permissions: 0o600) }
+                return ProvisionResponse(instanceRef: adopted.reference, state: .running, address: "127.0.0.1")
+            }
             return try start(workspace, request: request, context: context)
         }
     }
@@ -97,6 +101,7 @@ final class ProcessProvider: WorkspaceProvider, Sendable {
         env["CONFIGS_DIR"] = workspace.configs.path
         env["MOLECULE_WORKSPACE_TOKEN_FILE"] = workspace.configs.appendingPathComponent(".auth_token").path
         env["MOLECULE_OWNER"] = config.owner
+        env["MOLECULE_STATE_DIR"] = layout.root.path
         env["MOLECULE_MANAGED"] = "true"
         if let platformUrl = request.platformUrl { env["PLATFORM_URL"] = platformUrl }
         let command = request.command ?? config.command
@@ -119,7 +124,17 @@ final class ProcessProvider: WorkspaceProvider, Sendable {
     func stop(_ request: WorkspaceRef, context: CallContext) throws -> StopResponse {
         let workspace = try layout.workspace(request.workspaceId)
         return try locked(request.workspaceId) {
-            guard var meta = workspace.readMeta(), meta.state == .running else { return StopResponse(stopped: false) }
+            guard var meta = workspace.readMeta(), meta.state == .running else {
+                // Nothing recorded — but a labelled group left by a crash between spawn and record is still ours.
+                guard let untracked = try adoptUntracked(workspace) else { return StopResponse(stopped: false) }
+                try untracked.terminate(graceMilliseconds: min(config.stopGraceMs, max(0, context.remainingMilliseconds - 100)))
+                if var adopted = workspace.readMeta() {
+                    adopted.state = .stopped
+                    adopted.group = nil
+                    try workspace.writeMeta(adopted)
+                }
+                return StopResponse(stopped: true)
+            }
             var wasAlive = false
             if let group = meta.group {
                 wasAlive = group.isAlive
@@ -134,10 +149,23 @@ final class ProcessProvider: WorkspaceProvider, Sendable {
 
     func inspect(_ request: WorkspaceRef, context: CallContext) throws -> InspectResponse {
         let workspace = try layout.workspace(request.workspaceId)
-        guard let meta = workspace.readMeta(), meta.state == .running, let group = meta.group else {
-            return InspectResponse(state: .absent)
+        if let meta = workspace.readMeta(), meta.state == .running, let group = meta.group, group.isAlive {
+            return InspectResponse(state: group.state, instanceRef: group.reference, address: "127.0.0.1")
         }
-        return InspectResponse(state: group.state, instanceRef: group.reference, address: "127.0.0.1")
+        guard let adopted = try locked(request.workspaceId, { try adoptUntracked(workspace) }) else { return InspectResponse(state: .absent) }
+        return InspectResponse(state: adopted.state, instanceRef: adopted.reference, address: "127.0.0.1")
+    }
+
+    /// A live group labelled with this workspace that the metadata does not know (the Host died between spawning it
+    /// and recording it) is recorded and answered, never left running unseen. Caller holds the workspace's lock.
+    func adoptUntracked(_ workspace: WorkspaceDirectory) throws -> ProcessGroup? {
+        guard let found = ProcessGroup.find(workspaceId: workspace.id, stateDir: layout.root.path), found.owner == config.owner else { return nil }
+        try workspace.create()
+        var meta = workspace.readMeta() ?? WorkspaceMeta(workspaceId: workspace.id, owner: found.owner)
+        meta.group = found.group
+        meta.state = .running
+        try workspace.writeMeta(meta)
+        return found.group
     }
 
     func listOwned(_ request: ListOwnedRequest, context: CallContext) throws -> ListOwnedResponse {
@@ -158,6 +186,16 @@ final class ProcessProvider: WorkspaceProvider, Sendable {
                 OwnedResource(
                     workspaceId: meta.workspaceId, kind: .storage, ref: workspace.root.path, owner: owner, state: nil,
                     createdAtMs: meta.createdAtMs
+                )
+            )
+        }
+        // Labelled groups that no metadata records (a crash between spawn and record): owned, so listed.
+        let tracked = Set(resources.filter { $0.kind == .instance }.map(\.workspaceId))
+        for untracked in ProcessGroup.labelled(stateDir: layout.root.path) where untracked.owner == owner && !tracked.contains(untracked.workspaceId) {
+            resources.append(
+                OwnedResource(
+                    workspaceId: untracked.workspaceId, kind: .instance, ref: untracked.group.reference, owner: owner, state: untracked.group.state,
+                    createdAtMs: untracked.group.startedAtMs
                 )
             )
         }

@@ -125,6 +125,12 @@ public final class Reconciler: Service, Sendable {
             )
             if try await reconciliation.failProvisioningOlderThan(row.id, seconds: timeout, message: message) {
                 logger.warning("provision timed out", metadata: ["workspace": "\(row.id)", "timeout": "\(timeout)"])
+                // A failed workspace keeps no instance: whatever started without registering is stopped.
+                if dispatcher.isLoaded(row.provider), let workspace = try await store.get(row.id) {
+                    do { try await dispatcher.stop(workspace) } catch {
+                        logger.error("could not stop the instance of a timed-out workspace", metadata: ["workspace": "\(row.id)", "error": "\(error)"])
+                    }
+                }
                 await record("WORKSPACE_PROVISION_FAILED", row.id, ["error": .string(message.text), "timeout_secs": .number(Double(timeout)), "source": "provision_timeout_sweep"])
             }
         }

@@ -1,0 +1,40 @@
+import Foundation
+
+/// A child process the test starts and may kill -9 (the crash test's Host).
+struct BackgroundProcess {
+    let pid: pid_t
+
+    /// Starts `arguments` with `environment` added, stdout and stderr appended to `logFile`.
+    static func start(_ arguments: [String], environment: [String: String], logFile: String) throws -> BackgroundProcess {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, logFile, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { _, new in new }
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, arguments[0], &actions, nil, argv, envp)
+        guard rc == 0 else { throw HarnessError("cannot start \(arguments[0]): errno \(rc)") }
+        return BackgroundProcess(pid: pid)
+    }
+
+    /// Sends `signal` and reaps the child (bounded).
+    func stop(_ signal: Int32) {
+        kill(pid, signal)
+        var status: Int32 = 0
+        for _ in 0..<200 {
+            if waitpid(pid, &status, WNOHANG) == pid { return }
+            usleep(50_000)
+        }
+        kill(pid, SIGKILL)
+        waitpid(pid, &status, 0)
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import FoundationNetworking
+import HostAPI
+import HostStore
+import ProviderHost
+import ProviderWire
+import Testing
+
+/// kill -9 the Host in the middle of a burst of creates, start it again: every row converges to online or failed
+/// (with a message) and what each provider owns equals the live rows — nothing leaked.
+@Suite(.serialized) struct CrashRecoveryTests {
+    struct Backend {
+        let name: String
+        let library: String
+        let options: JSONValue
+        let command: JSONValue
+    }
+
+    static func backends(state: URL) throws -> [Backend] {
+        let agent = TestDatabase.root.appendingPathComponent("Tests/Fixtures/agent.sh").path
+        var backends = [
+            Backend(
+                name: "process", library: HostHarness.productsDirectory.appendingPathComponent("libProviderProcess.so").path,
+                options: ["state_dir": .string(state.appendingPathComponent("process").path), "owner": "crash-test", "stop_grace_ms": 500],
+                command: ["/bin/sh", .string(agent)]
+            )
+        ]
+        if DockerEnvironment.available {
+            let script = try String(contentsOf: TestDatabase.root.appendingPathComponent("Tests/Fixtures/agent-busybox.sh"), encoding: .utf8)
+            backends.append(
+                Backend(
+                    name: "docker", library: DockerEnvironment.library,
+                    options: ["socket": .string(DockerEnvironment.socket!), "image": .string(DockerEnvironment.image!), "owner": "crash-test", "network_mode": "host", "restart_policy": "no"],
+                    command: ["/bin/sh", "-c", .string(script)]
+                )
+            )
+        }
+        return backends
+    }
+
+    @Test func killNineMidBurstConvergesWithNothingLeaked() async throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("molecule-crash-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: state) }
+        let backends = try Self.backends(state: state)
+        let conninfo = try await TestDatabase.freshDatabase()
+        let port = try HostHarness.freePort()
+        let base = "http://127.0.0.1:\(port)"
+        let providers = backends.map { backend in
+            "  - name: \(backend.name)\n    library: \(backend.library)\n    options: \(String(decoding: try! WireCoding.encode(backend.options), as: UTF8.self))\n"
+        }.joined()
+        let config = """
+            listen: 127.0.0.1:\(port)
+            database_url: "\(conninfo)"
+            state_dir: \(state.path)
+            admin_token: crash-admin
+            providers:
+            \(providers)sweepers: {interval_ms: 300, provision_timeout_seconds: 25, orphan_grace_seconds: 5}
+            """
+        let configPath = state.appendingPathComponent("host.yaml").path
+        try Data(config.utf8).write(to: URL(fileURLWithPath: configPath))
+        let binary = HostHarness.productsDirectory.appendingPathComponent("molecule-host").path
+        let log = state.appendingPathComponent("host.log").path
+        func startHost() async throws -> BackgroundProcess {
+            let process = try BackgroundProcess.start([binary, "serve", "--config", configPath], environment: ["LOG_LEVEL": "warning"], logFile: log)
+            for _ in 0..<200 {
+                if (try? await Self.get(base + "/health", timeout: 1)) != nil { return process }
+                var status: Int32 = 0
+                if waitpid(process.pid, &status, WNOHANG) == process.pid { break }  // it exited: fail now, with its log
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            throw HarnessError("the Host did not start: \((try? String(contentsOfFile: log, encoding: .utf8))?.suffix(2000) ?? "")")
+        }
+        var host = try await startHost()
+        // 20 creates per backend at once; the Host is killed once a third of them have answered.
+        let total = 20 * backends.count
+        let answered = CountBox()
+        let burst = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for backend in backends {
+                    for i in 0..<20 {
+                        group.addTask {
+                            let body: JSONValue = ["name": .string("\(backend.name)-\(i)"), "provider": .string(backend.name), "config": ["command": backend.command]]
+                            if (try? await Self.post(base + "/workspaces", body)) != nil { answered.increment() }
+                        }
+                    }
+                }
+            }
+        }
+        for _ in 0..<400 where answered.value < total / 3 { try await Task.sleep(for: .milliseconds(5)) }
+        host.stop(SIGKILL)
+        await burst.value
+        host = try await startHost()
+        defer { host.stop(SIGTERM) }
+        // Converge: every row online or failed (with a message), within the provisioning timeout.
+        var rows: [JSONValue] = []
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            rows = try await Self.get(base + "/workspaces").arrayValue
+            if rows.allSatisfy({ ["online", "failed"].contains($0["status"]?.stringValue ?? "") }) { break }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        let unsettled = rows.filter { !["online", "failed"].contains($0["status"]?.stringValue ?? "") }
+        #expect(unsettled.isEmpty, "rows still \(unsettled.map { "\($0["name"]?.stringValue ?? "?"): \($0["status"]?.stringValue ?? "?")" })")
+        #expect(rows.filter { $0["status"] == "failed" }.allSatisfy { !($0["last_sample_error"]?.stringValue ?? "").isEmpty })
+        #expect(rows.count >= total / 3, "only \(rows.count) rows of \(total) creates")
+        // What each provider owns is exactly the online rows.
+        for backend in backends {
+            let library = try ProviderLibrary.load(path: backend.library, logger: TestDatabase.quiet)
+            let view = try ProviderInstance(library: library, configuration: backend.options)
+            let owned = Set(try await view.call(.listOwned, ListOwnedRequest(), as: ListOwnedResponse.self).resources.filter { $0.kind == .instance }.map(\.workspaceId))
+            let online = Set(rows.filter { $0["provider"]?.stringValue == backend.name && $0["status"] == "online" }.compactMap { $0["id"]?.stringValue })
+            #expect(owned == online, "\(backend.name): leaked \(owned.subtracting(online).sorted()), missing \(online.subtracting(owned).sorted())")
+            for id in online { _ = try await view.call(.stop, WorkspaceRef(workspaceId: id), as: StopResponse.self) }
+            for id in Set(rows.filter { $0["provider"]?.stringValue == backend.name }.compactMap { $0["id"]?.stringValue }) {
+                _ = try? await view.call(.removeStorage, WorkspaceRef(workspaceId: id), as: RemoveStorageResponse.self)
+            }
+            await view.shutdown()
+        }
+    }
+
+    static func get(_ url: String, timeout: Double = 10) async throws -> JSONValue {
+        var request = URLRequest(url: URL(string: url)!)
+        request.setValue("Bearer crash-admin", forHTTPHeaderField: "Authorization")
+        request.timeoutInterval = timeout
+        let (data, _) = try await URLSession.shared.data(for: request)
+        return try WireCoding.decode(JSONValue.self, from: [UInt8](data))
+    }
+
+    static func post(_ url: String, _ body: JSONValue) async throws -> JSONValue {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = "POST"
+        request.setValue("Bearer crash-admin", forHTTPHeaderField: "Authorization")
+        request.httpBody = Data(try WireCoding.encode(body))
+        request.timeoutInterval = 10
+        let (data, _) = try await URLSession.shared.data(for: request)
+        return try WireCoding.decode(JSONValue.self, from: [UInt8](data))
+    }
+}
+
+final class CountBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.withLock { count } }
+    func increment() { lock.withLock { count += 1 } }
+}
+
+extension JSONValue {
+    var arrayValue: [JSONValue] {
+        if case .array(let items) = self { return items }
+        return []
+    }
+}
