@@ -4,7 +4,7 @@ import ProviderWire
 /// Every case of the suite. Cases are added, never silently changed: bump ``suiteVersion`` when one is.
 public enum ContractCatalogue {
     /// The version recorded in every result; bump it whenever a case is added or its expectations change.
-    public static let suiteVersion = "1.0.0"
+    public static let suiteVersion = "1.1.0"
 
     /// The cases in the order they run.
     public static let cases: [ContractCase] = [
@@ -284,6 +284,23 @@ public enum ContractCatalogue {
             let stopped = try await restarted.call(.stop, WorkspaceRef(workspaceId: id), as: StopResponse.self)
             try run.expect(stopped.stopped, "the new instance could not stop what the old one started")
             try await run.waitForState(id, [.absent, .stopped], "after stop through the new instance")
+        },
+        ContractCase(
+            "orphans.reapable", "a restarted Host can reap what list_owned shows: stop and remove_storage by workspace id empty it",
+            exercises: [.listOwned, .stop, .removeStorage], requires: [.provision, .stop, .listOwned, .removeStorage]
+        ) { run in
+            let id = run.newWorkspaceId("orphan")
+            try await run.provision(id)
+            let restarted = try run.makeInstance(configuration: run.providerConfiguration)
+            defer { Task { await restarted.shutdown() } }
+            let owned = try await restarted.call(.listOwned, ListOwnedRequest(owner: run.owner), as: ListOwnedResponse.self).resources
+            let mine = owned.filter { $0.workspaceId == id }
+            try run.expect(mine.contains { $0.kind == .instance }, "list_owned after a restart lacks the instance of \(id)")
+            try run.expect(mine.allSatisfy { $0.createdAtMs > 0 }, "list_owned resources need a creation time for the reaper's grace period")
+            _ = try await restarted.call(.stop, WorkspaceRef(workspaceId: id), as: StopResponse.self)
+            _ = try await restarted.call(.removeStorage, WorkspaceRef(workspaceId: id), as: RemoveStorageResponse.self)
+            let after = try await restarted.call(.listOwned, ListOwnedRequest(owner: run.owner), as: ListOwnedResponse.self).resources
+            try run.expect(!after.contains { $0.workspaceId == id && $0.kind != .snapshot }, "\(id) is still listed after being reaped")
         },
         ContractCase("diagnose.stages", "diagnose answers named stages with durations; all pass for a running workspace", exercises: [.diagnose], requires: [.provision, .diagnose]) {
             run in

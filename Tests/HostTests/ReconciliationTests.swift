@@ -44,6 +44,14 @@ import Testing
         let failed = try await host.waitForStatus(quick, ["failed"], timeout: .seconds(10))
         #expect(failed["last_sample_error"]?.stringValue?.contains("provisioning timed out after 1 s") == true, "\(failed.text)")
         #expect(try await host.request("GET", "/workspaces/\(patient)")["status"] == "provisioning")
+        // The failed workspace keeps no instance, so the stale-token sweep revokes its token.
+        let tokens = TokenStore(pool: host.pool)
+        var live = true
+        for _ in 0..<50 where live {
+            live = try await tokens.hasLiveTokenInDatabase(UUID(uuidString: quick)!)
+            if live { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(!live, "the timed-out workspace's token was not revoked")
         let liveness = try await host.request("GET", "/admin/liveness")
         #expect(liveness["subsystems"]?["provision-timeout"]?["passes"]?.numberValue ?? 0 >= 1, "\(liveness.text)")
         for id in [quick, patient] { _ = try await host.request("DELETE", "/workspaces/\(id)") }

@@ -154,6 +154,9 @@ public final class Reconciler: Service, Sendable {
             if state == .absent || state == .stopped, try await store.transition(row.id, to: .offline, from: [.online, .degraded]) {
                 logger.warning("instance gone; workspace offline", metadata: ["workspace": "\(row.id)", "provider": "\(row.provider)"])
                 await record("WORKSPACE_OFFLINE", row.id, ["instance_state": .string(state.rawValue), "source": "health_sweep"])
+                if settings.restartOnOffline, let offline = try await store.get(row.id) {
+                    _ = try? await dispatcher.restart(offline)
+                }
             }
         }
     }

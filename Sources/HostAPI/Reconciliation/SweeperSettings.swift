@@ -16,6 +16,8 @@ public struct SweeperSettings: Sendable {
     public var orphanGraceSeconds = 300
     /// Report orphans without stopping or removing anything.
     public var orphanDryRun = false
+    /// Restart a workspace the health sweep finds offline (its instance died), instead of leaving it offline.
+    public var restartOnOffline = false
 
     public init() {}
 
@@ -34,6 +36,7 @@ public struct SweeperSettings: Sendable {
             case "remote_stale_after_seconds": remoteStaleAfterSeconds = (value as? Int) ?? remoteStaleAfterSeconds
             case "orphan_grace_seconds": orphanGraceSeconds = (value as? Int) ?? orphanGraceSeconds
             case "orphan_dry_run": orphanDryRun = (value as? Bool) ?? orphanDryRun
+            case "restart_on_offline": restartOnOffline = (value as? Bool) ?? restartOnOffline
             default: throw HostConfiguration.Problem("\(source): unknown sweepers key \"\(key)\"")
             }
         }

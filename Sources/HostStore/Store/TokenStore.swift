@@ -100,6 +100,15 @@ public final class TokenStore: Sendable {
         return found
     }
 
+    /// Whether the database holds a live token for the workspace (no cache: for sweeps and tests).
+    public func hasLiveTokenInDatabase(_ workspaceId: UUID) async throws -> Bool {
+        try await pool.run { connection in
+            !(try connection.query(
+                "SELECT 1 FROM workspace_auth_tokens WHERE workspace_id = $1 AND revoked_at IS NULL LIMIT 1", [.uuid(workspaceId)]
+            ).isEmpty)
+        }
+    }
+
     /// Whether the workspace has any live token (registry calls then require one).
     public func hasLiveToken(_ workspaceId: UUID) async throws -> Bool {
         if cache.read({ $0.live.contains(workspaceId) }) { return true }
