@@ -119,6 +119,73 @@ import Testing
         }
     }
 
+    @Test func twoHostProcessesOnOneDatabaseRunEachPassOnceAndNeverProvisionTwice() async throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("molecule-replicas-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: state) }
+        let backend = try Self.backends(state: state)[0]
+        let conninfo = try await TestDatabase.freshDatabase()
+        let binary = HostHarness.productsDirectory.appendingPathComponent("molecule-host").path
+        var hosts: [(process: BackgroundProcess, base: String)] = []
+        let started = Date()
+        for replica in 0..<2 {
+            let port = try HostHarness.freePort()
+            let config = """
+                listen: 127.0.0.1:\(port)
+                database_url: "\(conninfo)"
+                state_dir: \(state.path)/host-\(replica)
+                admin_token: crash-admin
+                providers:
+                  - name: process
+                    library: \(backend.library)
+                    options: \(String(decoding: try WireCoding.encode(backend.options), as: UTF8.self))
+                sweepers: {interval_ms: 300}
+                """
+            let path = state.appendingPathComponent("host-\(replica).yaml").path
+            try Data(config.utf8).write(to: URL(fileURLWithPath: path))
+            let process = try BackgroundProcess.start(
+                [binary, "serve", "--config", path], environment: ["LOG_LEVEL": "warning"], logFile: state.appendingPathComponent("host-\(replica).log").path
+            )
+            hosts.append((process, "http://127.0.0.1:\(port)"))
+        }
+        defer { for host in hosts { host.process.stop(SIGTERM) } }
+        for host in hosts {
+            var up = false
+            for _ in 0..<200 where !up {
+                up = (try? await Self.get(host.base + "/health", timeout: 1)) != nil
+                if !up { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            try #require(up, "a replica did not start")
+        }
+        // A burst of creates, alternating between the two processes.
+        let silent: JSONValue = ["command": ["/bin/sh", "-c", "sleep 300"]]
+        let ids = await withTaskGroup(of: String?.self) { group in
+            for i in 0..<10 {
+                let base = hosts[i % 2].base
+                group.addTask { try? await Self.post(base + "/workspaces", ["name": .string("burst-\(i)"), "config": silent])["id"]?.stringValue }
+            }
+            return await group.reduce(into: [String]()) { if let id = $1 { $0.append(id) } }
+        }
+        #expect(ids.count == 10)
+        try await Task.sleep(for: .seconds(3))
+        let pool = PostgresPool(conninfo: conninfo, size: 1, logger: TestDatabase.quiet)
+        let passes = try await ReconciliationStore(pool: pool).passes(since: started)
+        await pool.shutdown()
+        // At most one pass per 300 ms slot of the time that actually elapsed (both processes tick every slot).
+        let slots = Int(Date().timeIntervalSince(started) * 1000 / 300) + 2
+        for sweeper in ["health", "orphans", "provision-timeout", "stale-tokens"] {
+            let runs = passes.filter { $0.sweeper == sweeper }
+            #expect(Set(runs.map(\.slot)).count == runs.count, "\(sweeper): a tick ran on both processes")
+            #expect(runs.count >= 3 && runs.count <= slots, "\(sweeper): \(runs.count) passes for \(slots) slots")
+        }
+        let library = try ProviderLibrary.load(path: backend.library, logger: TestDatabase.quiet)
+        let view = try ProviderInstance(library: library, configuration: backend.options)
+        let instances = try await view.call(.listOwned, ListOwnedRequest(), as: ListOwnedResponse.self).resources.filter { $0.kind == .instance }
+        #expect(instances.count == 10 && Set(instances.map(\.workspaceId)) == Set(ids), "\(instances.count) instances for 10 workspaces")
+        for id in ids { _ = try await view.call(.stop, WorkspaceRef(workspaceId: id), as: StopResponse.self) }
+        await view.shutdown()
+    }
+
     static func get(_ url: String, timeout: Double = 10) async throws -> JSONValue {
         var request = URLRequest(url: URL(string: url)!)
         request.setValue("Bearer crash-admin", forHTTPHeaderField: "Authorization")

@@ -119,37 +119,4 @@ import Testing
         let metrics = try await live.request("GET", "/metrics", auth: .none)
         #expect(metrics.text.contains("molecule_orphans_total"), "orphans are not counted in /metrics")
     }
-
-    @Test func twoReplicasRunEachPassOnceAndNeverProvisionTwice() async throws {
-        let conninfo = try await TestDatabase.freshDatabase()
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("molecule-replicas-\(UUID().uuidString.prefix(6))")
-        defer { try? FileManager.default.removeItem(at: state) }
-        let started = Date()
-        let a = try await HostHarness(providers: [processSpec(state, owner: "replicas")], conninfo: conninfo) { $0.sweepers.intervalMs = 300 }
-        let b = try await HostHarness(providers: [processSpec(state, owner: "replicas")], conninfo: conninfo) { $0.sweepers.intervalMs = 300 }
-        defer { Task { await a.stop(); await b.stop() } }
-        // A burst of creates to both replicas.
-        let silent: JSONValue = ["command": ["/bin/sh", "-c", "sleep 300"]]
-        let ids = try await withThrowingTaskGroup(of: String?.self) { group in
-            for i in 0..<10 {
-                group.addTask { try await (i % 2 == 0 ? a : b).request("POST", "/workspaces", json: ["name": .string("burst-\(i)"), "config": silent])["id"]?.stringValue }
-            }
-            return try await group.reduce(into: [String]()) { if let id = $1 { $0.append(id) } }
-        }
-        #expect(ids.count == 10)
-        try await Task.sleep(for: .seconds(3))
-        let pool = PostgresPool(conninfo: conninfo, size: 1, logger: TestDatabase.quiet)
-        let passes = try await ReconciliationStore(pool: pool).passes(since: started)
-        await pool.shutdown()
-        for sweeper in ["health", "orphans", "provision-timeout", "stale-tokens"] {
-            let mine = passes.filter { $0.sweeper == sweeper }
-            #expect(Set(mine.map(\.slot)).count == mine.count, "\(sweeper): a tick ran twice")
-            #expect(mine.count >= 5 && mine.count <= 12, "\(sweeper): \(mine.count) passes in ~3 s at 300 ms")
-        }
-        let library = try ProviderLibrary.load(path: HostHarness.productsDirectory.appendingPathComponent("libProviderProcess.so").path, logger: TestDatabase.quiet)
-        let view = try ProviderInstance(library: library, configuration: ["state_dir": .string(state.path), "owner": "replicas"])
-        let instances = try await view.call(.listOwned, ListOwnedRequest(), as: ListOwnedResponse.self).resources.filter { $0.kind == .instance }
-        #expect(instances.count == 10 && Set(instances.map(\.workspaceId)).count == 10, "\(instances.count) instances for 10 workspaces")
-        for id in ids { _ = try await a.request("DELETE", "/workspaces/\(id)") }
-    }
 }
