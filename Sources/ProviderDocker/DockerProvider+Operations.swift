@@ -53,42 +53,30 @@ extension DockerProvider: LogServingProvider {
 
 extension DockerProvider: DiagnosingProvider {
     func diagnose(_ request: WorkspaceRef, context: CallContext) throws -> DiagnoseResponse {
-        var stages: [DiagnoseStage] = []
-        func stage(_ name: String, _ body: () throws -> String?) -> Bool {
-            let started = MonotonicClock.now()
-            do {
-                let detail = try body()
-                stages.append(DiagnoseStage(name: name, ok: true, durationMs: Int((MonotonicClock.now() - started) / 1_000_000), detail: detail))
-                return true
-            } catch {
-                let message = (error as? ProviderError)?.message ?? "\(error)"
-                stages.append(DiagnoseStage(name: name, ok: false, durationMs: Int((MonotonicClock.now() - started) / 1_000_000), error: message))
-                return false
-            }
-        }
+        var recorder = DiagnoseRecorder()
         var container: JSONValue?
-        _ = stage("daemon-ping") {
+        recorder.stage("daemon-ping") {
             try engine.check(try engine.request("GET", "/_ping", context: context), "ping")
             return config.socket
         }
-            && stage("container-found") {
-                container = try inspectContainer(request.workspaceId, context: context)
-                guard let container else { throw ProviderError.notFound("no container \(try containerName(request.workspaceId))") }
-                return container["Id"]?.stringValue
+        recorder.stage("container-found") {
+            container = try inspectContainer(request.workspaceId, context: context)
+            guard let container else { throw ProviderError.notFound("no container \(try containerName(request.workspaceId))") }
+            return container["Id"]?.stringValue
+        }
+        recorder.stage("container-running") {
+            let state = container.map(Self.state(of:)) ?? .absent
+            guard state == .running else { throw ProviderError.conflict("container is \(state.rawValue)") }
+            return state.rawValue
+        }
+        recorder.stage("exec-probe") {
+            let result = try exec(try containerName(request.workspaceId), ["echo", "MOLECULE_PROBE_OK"], context: context)
+            guard result.exitCode == 0, result.output.contains("MOLECULE_PROBE_OK") else {
+                throw ProviderError.internal("probe exited \(result.exitCode): \(result.output)")
             }
-            && stage("container-running") {
-                let state = container.map(Self.state(of:)) ?? .absent
-                guard state == .running else { throw ProviderError.conflict("container is \(state.rawValue)") }
-                return state.rawValue
-            }
-            && stage("exec-probe") {
-                let result = try exec(try containerName(request.workspaceId), ["echo", "MOLECULE_PROBE_OK"], context: context)
-                guard result.exitCode == 0, result.output.contains("MOLECULE_PROBE_OK") else {
-                    throw ProviderError.internal("probe exited \(result.exitCode): \(result.output)")
-                }
-                return "probe answered"
-            }
-        return DiagnoseResponse(stages: stages)
+            return "probe answered"
+        }
+        return recorder.response
     }
 }
 

@@ -33,43 +33,29 @@ extension ProcessProvider: LogServingProvider {
 
 extension ProcessProvider: DiagnosingProvider {
     func diagnose(_ request: WorkspaceRef, context: CallContext) throws -> DiagnoseResponse {
-        var stages: [DiagnoseStage] = []
-        func stage(_ name: String, _ body: () throws -> String?) -> Bool {
-            let started = MonotonicClock.now()
-            do {
-                let detail = try body()
-                stages.append(DiagnoseStage(name: name, ok: true, durationMs: Self.elapsedMs(since: started), detail: detail))
-                return true
-            } catch {
-                let message = (error as? ProviderError)?.message ?? "\(error)"
-                stages.append(DiagnoseStage(name: name, ok: false, durationMs: Self.elapsedMs(since: started), error: message))
-                return false
-            }
-        }
         let workspace = try layout.workspace(request.workspaceId)
-        _ = stage("state-dir") {
+        var recorder = DiagnoseRecorder()
+        recorder.stage("state-dir") {
             try layout.ensureUsable()
             return layout.root.path
         }
-            && stage("workspace-found") {
-                guard let meta = workspace.readMeta() else { throw ProviderError.notFound("no metadata for workspace \(request.workspaceId)") }
-                return "owner=\(meta.owner) state=\(meta.state.rawValue)"
+        recorder.stage("workspace-found") {
+            guard let meta = workspace.readMeta() else { throw ProviderError.notFound("no metadata for workspace \(request.workspaceId)") }
+            return "owner=\(meta.owner) state=\(meta.state.rawValue)"
+        }
+        recorder.stage("process-alive") {
+            guard let meta = workspace.readMeta(), meta.state == .running, let group = meta.group else {
+                throw ProviderError.notFound("workspace has no running instance")
             }
-            && stage("process-alive") {
-                guard let meta = workspace.readMeta(), meta.state == .running, let group = meta.group else {
-                    throw ProviderError.notFound("workspace has no running instance")
-                }
-                guard group.isAlive else { throw ProviderError.notFound("process \(group.pid) is gone") }
-                return "pid=\(group.pid) \(group.reference) state=\(group.state.rawValue)"
-            }
-            && stage("files-root") {
-                guard access(workspace.configs.path, W_OK) == 0 else { throw ProviderError.internal("\(workspace.configs.path) is not writable") }
-                return workspace.configs.path
-            }
-        return DiagnoseResponse(stages: stages)
+            guard group.isAlive else { throw ProviderError.notFound("process \(group.pid) is gone") }
+            return "pid=\(group.pid) \(group.reference) state=\(group.state.rawValue)"
+        }
+        recorder.stage("files-root") {
+            guard access(workspace.configs.path, W_OK) == 0 else { throw ProviderError.internal("\(workspace.configs.path) is not writable") }
+            return workspace.configs.path
+        }
+        return recorder.response
     }
-
-    static func elapsedMs(since start: UInt64) -> Int { Int((MonotonicClock.now() - start) / 1_000_000) }
 }
 
 extension ProcessProvider: StorageOwningProvider {

@@ -148,8 +148,7 @@ import Testing
         let first = try await HostHarness(conninfo: conninfo)
         let created = try await first.request("POST", "/workspaces", json: ["name": "orphan", "config": ["command": ["/bin/sh", "-c", "sleep 300"]]])
         let id = try #require(created["id"]?.stringValue)
-        _ = try await first.waitForStatus(id, ["provisioning"])
-        try await Task.sleep(for: .milliseconds(300))
+        try await first.waitForInstance(id)
         await first.stop()
         // The same database, a Host without the process provider.
         let cExample = try ProviderFixtures.cExample()

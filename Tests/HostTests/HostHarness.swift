@@ -170,6 +170,16 @@ final class HostHarness: Sendable {
         return Reply(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
     }
 
+    /// Polls until the provider's instance is recorded (provisioning finished), bounded.
+    func waitForInstance(_ id: String, timeout: Duration = .seconds(20)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await request("GET", "/workspaces/\(id)")["instance_ref"]?.stringValue != nil { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw HarnessError("workspace \(id) never recorded an instance")
+    }
+
     /// Polls GET /workspaces/:id until its status is one of `statuses` (bounded).
     @discardableResult
     func waitForStatus(_ id: String, _ statuses: Set<String>, timeout: Duration = .seconds(20)) async throws -> Reply {

@@ -35,7 +35,7 @@ import Testing
         defer { Task { await host.stop() } }
         let created = try await host.request("POST", "/workspaces", json: ["name": "plugged", "config": ["command": ["/bin/sh", "-c", "sleep 300"]]])
         let id = try #require(created["id"]?.stringValue)
-        try await Task.sleep(for: .milliseconds(300))
+        try await host.waitForInstance(id)
         let archive = TarArchive(entries: [.init(path: try RelativePath("plugin.yaml"), kind: .file, mode: 0o644, contents: Array("name: p1\n".utf8))])
         let install = try await host.request(
             "POST", "/workspaces/\(id)/plugins",
@@ -64,7 +64,7 @@ import Testing
         defer { Task { await host.stop() } }
         let command: JSONValue = ["command": ["/bin/sh", "-c", "sleep 300"]]
         let source = try #require(try await host.request("POST", "/workspaces", json: ["name": "source", "config": command])["id"]?.stringValue)
-        try await Task.sleep(for: .milliseconds(300))
+        try await host.waitForInstance(source)
         #expect(try await host.request("PUT", "/workspaces/\(source)/files/notes/state.txt", json: ["content": "carried over"]).status == 200)
         let snapshot = try #require(try await host.request("POST", "/workspaces/\(source)/snapshot")["snapshot_id"]?.stringValue)
         let restored = try await host.request("POST", "/workspaces", json: ["name": "restored", "config": command, "snapshot_id": .string(snapshot)])
