@@ -24,6 +24,7 @@ let package = Package(
         // A provider whose verbs do nothing: the benchmark's probe for the cost of the ABI itself.
         .library(name: "ProviderNoop", type: .dynamic, targets: ["ProviderNoop"]),
         .library(name: "ProviderDocker", type: .dynamic, targets: ["ProviderDocker"]),
+        .library(name: "ProviderEC2", type: .dynamic, targets: ["ProviderEC2"]),
         // The SDK for provider authors.
         .library(name: "ProviderKit", targets: ["ProviderKit"]),
     ],
@@ -57,7 +58,12 @@ let package = Package(
         // MARK: Providers
         .target(name: "ProviderProcess", dependencies: ["ProviderKit", "ProviderABI", "ProviderWire"], swiftSettings: strictSettings),
 
-        .target(name: "ProviderDocker", dependencies: ["ProviderKit", "ProviderABI", "ProviderWire", "CCurl"], swiftSettings: strictSettings),
+        // libcurl for the providers that speak HTTP (Docker Engine API, EC2 Query API).
+        .target(name: "ProviderHTTP", dependencies: ["ProviderKit", "ProviderWire", "CCurl"], swiftSettings: strictSettings),
+        .target(name: "ProviderDocker", dependencies: ["ProviderKit", "ProviderABI", "ProviderWire", "ProviderHTTP"], swiftSettings: strictSettings),
+        .target(
+            name: "ProviderEC2", dependencies: ["ProviderKit", "ProviderABI", "ProviderWire", "ProviderHTTP", "CLibSSH"], swiftSettings: strictSettings
+        ),
         .target(
             name: "ProviderNoop",
             dependencies: ["ProviderKit", "ProviderABI", "ProviderWire"],

@@ -1,5 +1,5 @@
-import CCurl
 import Foundation
+import ProviderHTTP
 import ProviderKit
 import ProviderWire
 
@@ -21,8 +21,6 @@ struct DockerEngine: Sendable {
         var message: String { json?["message"]?.stringValue ?? String(text.prefix(300)) }
     }
 
-    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
-
     /// Sends one request. Transport failures are UNAVAILABLE (retryable); HTTP statuses are returned for the caller
     /// to map with ``check(_:_:accept:)``.
     func request(
@@ -33,50 +31,12 @@ struct DockerEngine: Sendable {
         context: CallContext,
         timeoutMs: Int? = nil
     ) throws(ProviderError) -> Reply {
-        _ = Self.globalInit
-        try context.checkDeadline("calling the Docker engine")
-        guard let handle = curl_easy_init() else { throw .internal("curl_easy_init failed") }
-        defer { curl_easy_cleanup(handle) }
-        let sink = ResponseSink()
-        let url = "http://localhost/\(Self.apiVersion)\(path)"
-        ccurl_setopt_string(handle, CURLOPT_UNIX_SOCKET_PATH, socketPath)
-        ccurl_setopt_string(handle, CURLOPT_URL, url)
-        ccurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method)
-        ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-        let budget = min(context.remainingMilliseconds, timeoutMs ?? 120_000)
-        ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, budget))
-        ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, max(1, min(budget, 3000)))
-        ccurl_setopt_write_function(handle) { data, size, count, context in
-            guard let data, let context else { return 0 }
-            let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
-            sink.bytes.append(contentsOf: UnsafeRawBufferPointer(start: data, count: size * count))
-            return size * count
-        }
-        ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(sink).toOpaque())
-        var headers: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(headers) }
-        var payload = body ?? []
-        if body != nil {
-            headers = curl_slist_append(headers, "Content-Type: \(contentType)")
-            ccurl_setopt_slist(handle, CURLOPT_HTTPHEADER, headers)
-        }
-        let code: CURLcode = payload.withUnsafeMutableBytes { buffer in
-            if body != nil {
-                ccurl_setopt_pointer(handle, CURLOPT_POSTFIELDS, buffer.baseAddress)
-                ccurl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, buffer.count)
-            }
-            return curl_easy_perform(handle)
-        }
-        guard code == CURLE_OK else {
-            let reason = String(cString: curl_easy_strerror(code))
-            if code == CURLE_OPERATION_TIMEDOUT && context.remainingMilliseconds == 0 {
-                throw .deadlineExceeded("Docker engine at \(socketPath) did not answer \(method) \(path) before the deadline")
-            }
-            throw .unavailable("Docker engine at \(socketPath) is unreachable: \(reason)", nativeCode: Int32(code.rawValue))
-        }
-        var status = 0
-        ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return Reply(status: status, body: sink.bytes)
+        let request = CurlRequest(
+            method: method, url: "http://localhost/\(Self.apiVersion)\(path)", headers: body == nil ? [] : ["Content-Type: \(contentType)"],
+            body: body, unixSocket: socketPath, timeoutMs: timeoutMs ?? 120_000
+        )
+        let response = try CurlTransport.perform(request, backend: "Docker engine at \(socketPath) (\(method) \(path))", context: context)
+        return Reply(status: response.status, body: response.body)
     }
 
     /// Passes 2xx (and `accept`), maps the rest onto the taxonomy: 404 NOT_FOUND, 409 CONFLICT, 400 INVALID_ARGUMENT,
@@ -95,11 +55,6 @@ struct DockerEngine: Sendable {
         default: throw .internal(message, nativeCode: code)
         }
     }
-}
-
-/// Collects a response body (curl's write callback appends here).
-final class ResponseSink: @unchecked Sendable {
-    var bytes: [UInt8] = []
 }
 
 extension String {

@@ -96,7 +96,7 @@ import Testing
         var rows: [JSONValue] = []
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
-            rows = try await Self.get(base + "/workspaces").arrayValue
+            rows = try await Self.get(base + "/workspaces").arrayValue ?? []
             if rows.allSatisfy({ ["online", "failed"].contains($0["status"]?.stringValue ?? "") }) { break }
             try await Task.sleep(for: .milliseconds(250))
         }
@@ -210,11 +210,4 @@ final class CountBox: @unchecked Sendable {
     private var count = 0
     var value: Int { lock.withLock { count } }
     func increment() { lock.withLock { count += 1 } }
-}
-
-extension JSONValue {
-    var arrayValue: [JSONValue] {
-        if case .array(let items) = self { return items }
-        return []
-    }
 }

@@ -1,0 +1,178 @@
+import Foundation
+import ProviderHTTP
+import ProviderKit
+import ProviderWire
+
+/// The EC2 Query API (version 2016-11-15) over HTTPS, signed with SigV4 by libcurl (`CURLOPT_AWS_SIGV4`).
+///
+/// Throttling (`RequestLimitExceeded`, …) and 5xx answers are retried with exponential backoff, bounded in attempts and
+/// by the call's deadline, then answered UNAVAILABLE. Any other EC2 error keeps its code and message. A non-2xx answer
+/// is never success.
+struct EC2Client: Sendable {
+    static let apiVersion = "2016-11-15"
+
+    let endpoint: String
+    let instanceConnectEndpoint: String
+    let region: String
+    let credentials: AWSCredentials
+    let retry: RetryPolicy
+
+    /// One Query API parameter list, in order (`Filter.1.Name`, …).
+    typealias Parameters = [(String, String)]
+
+    /// Calls `action` and answers the parsed XML document of a 2xx answer.
+    @discardableResult
+    func call(_ action: String, _ parameters: Parameters = [], context: CallContext) throws(ProviderError) -> XMLNode {
+        var form = "Action=\(action.formEscaped)&Version=\(Self.apiVersion)"
+        for (key, value) in parameters { form += "&\(key.formEscaped)=\(value.formEscaped)" }
+        let request = CurlRequest(
+            method: "POST", url: endpoint, headers: ["Content-Type: application/x-www-form-urlencoded; charset=utf-8"] + credentials.tokenHeaders,
+            body: Array(form.utf8), awsSigV4: (parameter: "aws:amz:\(region):ec2", userPassword: credentials.userPassword), timeoutMs: 30_000
+        )
+        let response = try send(request, what: action, context: context)
+        return try XMLNode.parse(response.body, what: action)
+    }
+
+    /// Calls an AWS JSON 1.1 API (`X-Amz-Target`), e.g. EC2 Instance Connect's `SendSSHPublicKey`.
+    func callJSON(service: String, target: String, _ body: JSONValue, context: CallContext) throws(ProviderError) -> JSONValue? {
+        let payload: [UInt8]
+        do { payload = try WireCoding.encode(body) } catch { throw .internal("cannot encode the \(target) request: \(error)") }
+        let request = CurlRequest(
+            method: "POST", url: instanceConnectEndpoint,
+            headers: ["Content-Type: application/x-amz-json-1.1", "X-Amz-Target: \(target)"] + credentials.tokenHeaders,
+            body: payload, awsSigV4: (parameter: "aws:amz:\(region):\(service)", userPassword: credentials.userPassword),
+            timeoutMs: 30_000
+        )
+        let response = try send(request, what: target, context: context)
+        return try? WireCoding.decode(JSONValue.self, from: response.body)
+    }
+
+    /// Sends with bounded retries of retryable answers; maps every failure onto the taxonomy.
+    private func send(_ request: CurlRequest, what: String, context: CallContext) throws(ProviderError) -> CurlResponse {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let failure: EC2Failure
+            do throws(ProviderError) {
+                let response = try CurlTransport.perform(request, backend: "EC2 endpoint \(request.url) (\(what))", context: context)
+                if (200..<300).contains(response.status) { return response }
+                failure = EC2Failure(response: response)
+            } catch let error where error.status == .unavailable {
+                failure = EC2Failure(code: "TransportError", message: error.message, httpStatus: 0)
+            }
+            let delay = retry.delayMs(afterAttempt: attempt)
+            guard failure.isRetryable, attempt < retry.maxAttempts, delay < context.remainingMilliseconds else {
+                throw failure.providerError(action: what, attempts: attempt)
+            }
+            context.log(.warning, "\(what): \(failure.code) (attempt \(attempt) of \(retry.maxAttempts)); retrying in \(delay) ms")
+            usleep(useconds_t(delay * 1000))
+        }
+    }
+}
+
+/// Where the provider's AWS credentials come from: its configuration, else the standard environment variables.
+struct AWSCredentials: Sendable {
+    var accessKeyId: String
+    var secretAccessKey: String
+    var sessionToken: String?
+
+    var userPassword: String { "\(accessKeyId):\(secretAccessKey)" }
+    var tokenHeaders: [String] { sessionToken.map { ["X-Amz-Security-Token: \($0)"] } ?? [] }
+}
+
+/// Exponential backoff: `baseDelayMs · 2^(attempt-1)`, capped, with up to 20 % jitter.
+struct RetryPolicy: Sendable, Decodable {
+    var maxAttempts: Int = 4
+    var baseDelayMs: Int = 200
+    var maxDelayMs: Int = 3000
+
+    enum CodingKeys: String, CodingKey {
+        case maxAttempts = "max_attempts"
+        case baseDelayMs = "base_delay_ms"
+        case maxDelayMs = "max_delay_ms"
+    }
+
+    init() {}
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        maxAttempts = max(1, min(try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? 4, 10))
+        baseDelayMs = max(1, try c.decodeIfPresent(Int.self, forKey: .baseDelayMs) ?? 200)
+        maxDelayMs = max(baseDelayMs, try c.decodeIfPresent(Int.self, forKey: .maxDelayMs) ?? 3000)
+    }
+
+    func delayMs(afterAttempt attempt: Int) -> Int {
+        let exponential = min(maxDelayMs, baseDelayMs << min(attempt - 1, 16))
+        return exponential + Int.random(in: 0...(exponential / 5))
+    }
+}
+
+/// An EC2 error answer (`<Response><Errors><Error><Code>…`) or a transport failure.
+struct EC2Failure: Sendable {
+    var code: String
+    var message: String
+    var httpStatus: Int
+
+    init(code: String, message: String, httpStatus: Int) {
+        self.code = code
+        self.message = message
+        self.httpStatus = httpStatus
+    }
+
+    init(response: CurlResponse) {
+        httpStatus = response.status
+        if let document = try? XMLNode.parse(response.body, what: "error"), let error = document.at("Errors", "Error") {
+            code = error.value("Code") ?? "HTTP\(response.status)"
+            message = error.value("Message") ?? ""
+        } else if let json = try? WireCoding.decode(JSONValue.self, from: response.body) {
+            code = (json["__type"]?.stringValue ?? "HTTP\(response.status)").components(separatedBy: "#").last ?? "HTTP\(response.status)"
+            message = json["message"]?.stringValue ?? json["Message"]?.stringValue ?? ""
+        } else {
+            code = "HTTP\(response.status)"
+            message = String(response.text.prefix(300))
+        }
+    }
+
+    static let throttlingCodes: Set<String> = [
+        "RequestLimitExceeded", "Throttling", "ThrottlingException", "RequestThrottled", "RequestThrottledException",
+        "TooManyRequestsException", "EC2ThrottledException",
+    ]
+    static let unavailableCodes: Set<String> = ["InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable", "TransportError"]
+
+    var isRetryable: Bool {
+        Self.throttlingCodes.contains(code) || Self.unavailableCodes.contains(code) || httpStatus >= 500
+    }
+
+    /// The ABI error: the EC2 code and message, with the HTTP status as the native code.
+    func providerError(action: String, attempts: Int) -> ProviderError {
+        let text = "\(action): EC2 answered \(code)\(httpStatus > 0 ? " (HTTP \(httpStatus))" : "")\(message.isEmpty ? "" : ": \(message)")"
+        let native = Int32(httpStatus)
+        if isRetryable { return .unavailable(attempts > 1 ? "\(text) — gave up after \(attempts) attempts" : text, nativeCode: native) }
+        if code.hasSuffix(".NotFound") || code.hasSuffix(".Malformed") && code.hasPrefix("InvalidAMIID") {
+            return .notFound(text, nativeCode: native)
+        }
+        switch code {
+        case "AuthFailure", "UnauthorizedOperation", "InvalidClientTokenId", "SignatureDoesNotMatch", "OptInRequired",
+            "Blocked", "AccessDeniedException", "AccessDenied", "ExpiredToken":
+            return .unauthenticated(text, nativeCode: native)
+        case "InsufficientInstanceCapacity", "InstanceLimitExceeded", "VcpuLimitExceeded", "VolumeLimitExceeded",
+            "MaxSpotInstanceCountExceeded", "InsufficientAddressCapacity", "ResourceLimitExceeded":
+            return .quotaExceeded(text, nativeCode: native)
+        case "IncorrectInstanceState", "IncorrectState", "VolumeInUse", "InvalidVolume.ZoneMismatch", "IdempotentParameterMismatch",
+            "UnsupportedHibernationConfiguration":
+            return .conflict(text, nativeCode: native)
+        case let other where other.hasPrefix("InvalidParameter") || other.hasPrefix("MissingParameter") || other.hasSuffix(".Malformed")
+            || other == "ValidationError" || other == "InvalidArgsException":
+            return .invalidArgument(text)
+        default:
+            return .internal(text, nativeCode: native)
+        }
+    }
+}
+
+extension String {
+    /// Percent-encoding for `application/x-www-form-urlencoded` (RFC 3986 unreserved characters kept).
+    var formEscaped: String {
+        addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")) ?? self
+    }
+}

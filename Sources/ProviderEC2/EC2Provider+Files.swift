@@ -1,0 +1,143 @@
+import Foundation
+import ProviderKit
+import ProviderWire
+
+/// The files verbs over SSH, inside the runtime's root on the instance (the configs volume). Paths are validated
+/// locally (``RelativePath``) and again remotely against links that lead out of the root.
+extension EC2Provider: FileServingProvider {
+    func listFiles(_ request: ListFilesRequest, context: CallContext) throws -> ListFilesResponse {
+        guard (1...5).contains(request.depth) else { throw ProviderError.invalidArgument("depth must be between 1 and 5") }
+        let base = try RelativePath(request.path, allowRoot: true)
+        let output = try withFiles(request.workspaceId, context: context) { session, root in
+            let script = """
+                P="$ROOT"/\(base.string.shellQuoted); inside "$P"
+                if [ ! -e "$P" ]; then \(base.isRoot ? "exit 0" : "exit \(RemoteExit.notFound)"); fi
+                [ -d "$P" ] || exit \(RemoteExit.wrongKind)
+                find "$P" -mindepth 1 -maxdepth \(request.depth) -printf '%y\\t%s\\t%P\\n'
+                """
+            return try execute(session, root: root, script, what: "list \(base.isRoot ? "the files root" : base.string)", context: context).stdout
+        }
+        var files: [FileEntry] = []
+        for line in String(decoding: output, as: UTF8.self).split(separator: "\n") {
+            let fields = line.split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false)
+            guard fields.count == 3, !fields[2].isEmpty else { continue }
+            let path = base.isRoot ? String(fields[2]) : base.string + "/" + fields[2]
+            let isDirectory = fields[0] == "d"
+            files.append(FileEntry(path: path, size: isDirectory ? 0 : Int64(fields[1]) ?? 0, dir: isDirectory))
+        }
+        return ListFilesResponse(files: files.sorted { $0.path < $1.path })
+    }
+
+    func readFile(_ request: FilePathRequest, context: CallContext) throws -> FileContent {
+        let path = try RelativePath(request.path)
+        let bytes = try withFiles(request.workspaceId, context: context) { session, root in
+            let script = """
+                P="$ROOT"/\(path.string.shellQuoted); inside "$P"
+                [ -e "$P" ] || exit \(RemoteExit.notFound)
+                [ -f "$P" ] || exit \(RemoteExit.wrongKind)
+                cat -- "$P"
+                """
+            return try execute(session, root: root, script, what: "read \(path)", context: context).stdout
+        }
+        return FileContent(path: path.string, size: Int64(bytes.count), contentBase64: Data(bytes).base64EncodedString())
+    }
+
+    func writeFile(_ request: WriteFileRequest, context: CallContext) throws -> FileWriteResponse {
+        let path = try RelativePath(request.path)
+        guard let data = Data(base64Encoded: request.contentBase64) else { throw ProviderError.invalidArgument("content_base64 is not valid base64") }
+        let mode = request.mode ?? 0o644
+        guard (0...0o7777).contains(mode) else { throw ProviderError.invalidArgument("mode \(mode) is not a file mode") }
+        // Each missing parent is created and given to the agent's uid, checked against links one level at a time.
+        let parents = (0..<(path.components.count - 1)).map { "\"$ROOT\"/" + path.components[0...$0].joined(separator: "/").shellQuoted }
+        try withFiles(request.workspaceId, context: context) { session, root in
+            let script = """
+                mkdir -p -- "$ROOT" && own "$U:$U" "$ROOT"
+                for d in \(parents.joined(separator: " ")); do inside "$d"; [ -d "$d" ] || { mkdir -- "$d" && own "$U:$U" "$d"; } || exit 1; done
+                P="$ROOT"/\(path.string.shellQuoted); inside "$P"
+                [ ! -d "$P" ] || exit \(RemoteExit.wrongKind)
+                T="$P.molecule-$$"
+                cat > "$T" && chmod \(String(mode, radix: 8)) "$T" && own "$U:$U" "$T" && mv -f -- "$T" "$P"
+                """
+            try execute(session, root: root, script, stdin: [UInt8](data), what: "write \(path)", context: context)
+        }
+        return FileWriteResponse(path: path.string, size: Int64(data.count))
+    }
+
+    func deleteFile(_ request: FilePathRequest, context: CallContext) throws -> FileWriteResponse {
+        let path = try RelativePath(request.path)
+        let output = try withFiles(request.workspaceId, context: context) { session, root in
+            let script = """
+                P="$ROOT"/\(path.string.shellQuoted); inside "$P"
+                [ -e "$P" ] || [ -L "$P" ] || exit \(RemoteExit.notFound)
+                stat -c %s -- "$P"; rm -rf -- "$P"
+                """
+            return try execute(session, root: root, script, what: "delete \(path)", context: context).stdout
+        }
+        let size = Int64(String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        return FileWriteResponse(path: path.string, size: size)
+    }
+}
+
+/// Plugins over SSH: the archive is validated here (no absolute, `..` or link entries), then unpacked remotely into
+/// `<root>/plugins/<name>` by a staged directory swapped in place, owned by the agent's uid.
+extension EC2Provider: PluginHostingProvider {
+    func installPlugin(_ request: InstallPluginRequest, context: CallContext) throws -> PluginInfo {
+        try RelativePath.validatePluginName(request.name)
+        guard let bytes = Data(base64Encoded: request.archiveBase64) else { throw ProviderError.invalidArgument("archive_base64 is not valid base64") }
+        let archive = try TarArchive(parsing: [UInt8](bytes))
+        var entries: [TarArchive.Entry] = []
+        for var entry in archive.entries {
+            guard entry.kind == .file || entry.kind == .directory else {
+                throw ProviderError.invalidArgument("plugin archive entry \(entry.path) is not a file or directory; links are refused")
+            }
+            entry.uid = config.pluginUid
+            entry.gid = config.pluginUid
+            entries.append(entry)
+        }
+        let files = entries.filter { $0.kind == .file }.count
+        try withFiles(request.workspaceId, context: context) { session, root in
+            let script = """
+                D="$ROOT/plugins/"\(request.name.shellQuoted); inside "$D"
+                mkdir -p -- "$ROOT/plugins" && own "$U:$U" "$ROOT" "$ROOT/plugins"
+                T="$D.installing-$$"; rm -rf -- "$T"; mkdir -- "$T"
+                tar -xf - --no-same-owner -C "$T" || { rm -rf -- "$T"; exit 1; }
+                own -R "$U:$U" "$T" && rm -rf -- "$D" && mv -- "$T" "$D"
+                """
+            try execute(session, root: root, script, stdin: TarArchive(entries: entries).serialized(), what: "install plugin \(request.name)", context: context)
+        }
+        return PluginInfo(name: request.name, files: files)
+    }
+
+    func uninstallPlugin(_ request: PluginRef, context: CallContext) throws -> PluginInfo {
+        try RelativePath.validatePluginName(request.name)
+        let output: [UInt8]
+        do {
+            output = try withFiles(request.workspaceId, context: context) { session, root in
+                let script = """
+                    D="$ROOT/plugins/"\(request.name.shellQuoted); inside "$D"
+                    [ -d "$D" ] || exit \(RemoteExit.notFound)
+                    find "$D" -type f | wc -l; rm -rf -- "$D"
+                    """
+                return try execute(session, root: root, script, what: "uninstall plugin \(request.name)", context: context).stdout
+            }
+        } catch let error as ProviderError where error.status == .notFound && error.message.hasPrefix("uninstall") {
+            throw ProviderError.notFound("plugin \(request.name) is not installed on workspace \(request.workspaceId)")
+        }
+        return PluginInfo(name: request.name, files: Int(String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0)
+    }
+
+    func listPlugins(_ request: WorkspaceRef, context: CallContext) throws -> ListPluginsResponse {
+        let output = try withFiles(request.workspaceId, context: context) { session, root in
+            let script = #"[ -d "$ROOT/plugins" ] || exit 0; inside "$ROOT/plugins"; find "$ROOT/plugins" -mindepth 1 -printf '%y\t%P\n'"#
+            return try execute(session, root: root, script, what: "list plugins", context: context).stdout
+        }
+        var counts: [String: Int] = [:]
+        for line in String(decoding: output, as: UTF8.self).split(separator: "\n") {
+            let fields = line.split(separator: "\t", maxSplits: 1)
+            guard fields.count == 2, let name = fields[1].split(separator: "/").first.map(String.init) else { continue }
+            guard !name.hasPrefix("."), !name.contains(".installing-") else { continue }
+            counts[name, default: 0] += fields[0] == "f" ? 1 : 0
+        }
+        return ListPluginsResponse(plugins: counts.keys.sorted().map { PluginInfo(name: $0, files: counts[$0]!) })
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import ProviderKit
+import ProviderWire
+
+/// Reaching an instance over SSH: key (ephemeral + Instance Connect, or static), connect, host-key check, auth.
+extension EC2Provider {
+    /// Exit codes the remote scripts use to say what went wrong.
+    enum RemoteExit {
+        static let notFound = 44
+        static let wrongKind = 45
+        static let escapesRoot = 46
+    }
+
+    /// Where to dial: the configured override, else the instance's private or public address. An instance without
+    /// one is UNAVAILABLE (it is still booting, or has no public address).
+    func sshEndpoint(for instance: EC2Instance) throws(ProviderError) -> (host: String, port: Int) {
+        if let override = config.ssh.override, let parts = SSHConfiguration.split(override) { return parts }
+        guard let host = address(of: instance) else {
+            throw .unavailable("instance \(instance.id) has no \(config.ssh.address) address yet")
+        }
+        return (host, config.ssh.port)
+    }
+
+    /// The key for one connection: a fresh ed25519 key (Instance Connect) or the configured file.
+    func makeKey() throws(ProviderError) -> SSHKey {
+        switch config.ssh.mode {
+        case .instanceConnect: try SSHKey.generateEd25519()
+        case .staticKey: try SSHKey.load(path: config.ssh.keyPath ?? "")
+        }
+    }
+
+    /// EC2 Instance Connect: the instance accepts `key` for `ssh.user` for the next 60 seconds.
+    func sendPublicKey(_ key: SSHKey, to instance: EC2Instance, context: CallContext) throws(ProviderError) {
+        var body: [String: JSONValue] = [
+            "InstanceId": .string(instance.id), "InstanceOSUser": .string(config.ssh.user), "SSHPublicKey": .string(try key.publicKeyLine()),
+        ]
+        if let zone = instance.availabilityZone { body["AvailabilityZone"] = .string(zone) }
+        let answer = try client.callJSON(
+            service: "ec2-instance-connect", target: "AWSEC2InstanceConnectService.SendSSHPublicKey", .object(body), context: context
+        )
+        if answer?["Success"] == .bool(false) { throw .unauthenticated("SendSSHPublicKey for \(instance.id) answered Success=false") }
+    }
+
+    /// TCP + key exchange, then the host-key check (pinned or trust-on-first-use). Never skips the check.
+    func connect(to instance: EC2Instance, context: CallContext) throws(ProviderError) -> SSHSession {
+        let endpoint = try sshEndpoint(for: instance)
+        let session = try SSHSession(
+            host: endpoint.host, port: endpoint.port, user: config.ssh.user, timeoutMs: config.ssh.connectTimeoutMs, context: context
+        )
+        try hostKeys.verify(try session.hostKeyFingerprint(), instanceId: instance.id, target: session.target)
+        return session
+    }
+
+    /// An authenticated session to the instance.
+    func openSession(_ instance: EC2Instance, context: CallContext) throws(ProviderError) -> SSHSession {
+        let key = try makeKey()
+        if config.ssh.mode == .instanceConnect { try sendPublicKey(key, to: instance, context: context) }
+        let session = try connect(to: instance, context: context)
+        try session.authenticate(with: key)
+        return session
+    }
+
+    /// The workspace's running instance: NOT_FOUND without one, CONFLICT while it is paused or starting.
+    func runningInstance(_ workspaceId: String, context: CallContext) throws(ProviderError) -> EC2Instance {
+        try Self.validate(workspaceId)
+        guard let instance = try instances(of: workspaceId, context: context).first(where: \.isLive) else {
+            throw .notFound("workspace \(workspaceId) has no instance (its files are reachable while it runs)")
+        }
+        guard instance.state == "running" else {
+            throw .conflict("instance \(instance.id) of workspace \(workspaceId) is \(instance.state); its files are reachable while it runs")
+        }
+        return instance
+    }
+
+    /// Runs `body` with an authenticated session to the workspace's instance and its files root.
+    func withFiles<T>(_ workspaceId: String, context: CallContext, _ body: (SSHSession, _ root: String) throws -> T) throws -> T {
+        let instance = try runningInstance(workspaceId, context: context)
+        let session = try openSession(instance, context: context)
+        return try body(session, root(runtime: instance.tags[EC2Tag.runtime], workspaceId: workspaceId))
+    }
+
+    /// Runs a POSIX shell script (with `sudo -n` when configured), after a prelude that defines `ROOT` and `inside`,
+    /// which exits 46 when a path resolves (through links) outside the root. Exit codes 44/45/46 map to NOT_FOUND /
+    /// INVALID_ARGUMENT; any other failure is INTERNAL with the remote stderr.
+    @discardableResult
+    func execute(_ session: SSHSession, root: String, _ script: String, stdin: [UInt8] = [], what: String, context: CallContext) throws(ProviderError)
+        -> SSHSession.Outcome
+    {
+        let prelude = """
+            set -u; ROOT=\(root.shellQuoted); U=\(config.pluginUid)
+            inside() { r=$(realpath -m -- "$ROOT"); p=$(realpath -m -- "$1"); case "$p/" in "$r"/*) ;; *) exit \(RemoteExit.escapesRoot);; esac; }
+            own() { [ "$(id -u)" != 0 ] || chown "$@"; }
+
+            """
+        let full = prelude + script
+        let command = config.ssh.sudo ? "sudo -n sh -c \(full.shellQuoted)" : "sh -c \(full.shellQuoted)"
+        let outcome = try session.run(command, stdin: stdin, context: context)
+        switch outcome.exitStatus {
+        case 0: return outcome
+        case RemoteExit.notFound: throw .notFound("\(what): not found")
+        case RemoteExit.wrongKind: throw .invalidArgument("\(what): not a \(what.hasPrefix("list") ? "directory" : "regular file")")
+        case RemoteExit.escapesRoot: throw .invalidArgument("\(what): the path leaves the workspace's files root through a link")
+        default:
+            throw .internal("\(what) on \(session.target) failed (exit \(outcome.exitStatus)): \(outcome.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+    }
+
+    /// Writes the workspace's token to `<root>/.auth_token` (0600, owned by the agent's uid).
+    func writeToken(_ token: String, instance: EC2Instance, runtime: String?, workspaceId: String, context: CallContext) throws(ProviderError) {
+        let session = try openSession(instance, context: context)
+        let script = """
+            mkdir -p -- "$ROOT" && own "$U:$U" "$ROOT"
+            umask 077; cat > "$ROOT/.auth_token.tmp" && mv -f -- "$ROOT/.auth_token.tmp" "$ROOT/.auth_token" && own "$U:$U" "$ROOT/.auth_token"
+            """
+        try execute(session, root: root(runtime: runtime, workspaceId: workspaceId), script, stdin: Array(token.utf8), what: "write the token", context: context)
+    }
+
+    /// Unpacks a snapshot's configs archive into a new instance's root, waiting (bounded) for SSH to come up.
+    func pushSeed(_ tar: [UInt8], instance: EC2Instance, runtime: String?, workspaceId: String, context: CallContext) throws(ProviderError) {
+        let limit = MonotonicClock.now() + UInt64(config.bootTimeoutMs) * 1_000_000
+        var session: SSHSession?
+        while session == nil {
+            do throws(ProviderError) { session = try openSession(instance, context: context) } catch let error where error.status == .unavailable && MonotonicClock.now() < limit {
+                try context.checkDeadline("waiting for SSH on \(instance.id): \(error.message)")
+                usleep(useconds_t(min(config.pollIntervalMs, max(1, context.remainingMilliseconds)) * 1000))
+            }
+        }
+        let script = #"mkdir -p -- "$ROOT" && tar -xf - --no-same-owner -C "$ROOT" && own -R "$U:$U" "$ROOT""#
+        try execute(session!, root: root(runtime: runtime, workspaceId: workspaceId), script, stdin: tar, what: "restore the configs", context: context)
+    }
+}

@@ -1,0 +1,306 @@
+import Foundation
+import ProviderABI
+import ProviderKit
+import ProviderWire
+
+/// Workspaces as EC2 instances: the EC2 Query API (SigV4, libcurl) for their lifecycle, SSH (libssh) for their files.
+///
+/// Ownership: every instance, volume and image carries `molecule:workspace-id`, `molecule:owner`, `molecule:managed`.
+/// A workspace's configs live on its own EBS volume (`molecule:role=configs`) mounted at the runtime's root, so `stop`
+/// (TerminateInstances) keeps them and `remove_storage` deletes them — the same contract as the Docker provider.
+final class EC2Provider: WorkspaceProvider, Sendable {
+    static let name = "ec2"
+    static let version = "1.0.0"
+    static let summary = "Workspaces as EC2 instances (Query API with SigV4 via libcurl; files and plugins over SSH via libssh)"
+
+    let config: EC2Configuration
+    let client: EC2Client
+    let hostKeys: HostKeyStore
+
+    init(configuration: ProviderConfiguration) throws {
+        config = try configuration.decode(EC2Configuration.self, provider: Self.name)
+        client = EC2Client(
+            endpoint: config.endpoint, instanceConnectEndpoint: config.instanceConnectEndpoint, region: config.region,
+            credentials: config.credentials, retry: config.retry
+        )
+        let policy: HostKeyPolicy = config.ssh.hostKeySha256.map(HostKeyPolicy.pinned) ?? .trustOnFirstUse
+        hostKeys = HostKeyStore(directory: URL(fileURLWithPath: config.stateDir).appendingPathComponent("host-keys"), policy: policy)
+    }
+
+    // MARK: Names and tags
+
+    static func validate(_ workspaceId: String) throws(ProviderError) {
+        guard !workspaceId.isEmpty, workspaceId.utf8.count <= 128,
+            workspaceId.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") })
+        else { throw .invalidArgument("workspace_id \"\(workspaceId)\" is invalid: use letters, digits, '-', '_' or '.'") }
+    }
+
+    func tags(_ workspaceId: String, extra: [String: String] = [:]) -> [String: String] {
+        [EC2Tag.workspaceId: workspaceId, EC2Tag.owner: config.owner, EC2Tag.managed: "true"].merging(extra) { _, new in new }
+    }
+
+    /// `TagSpecification.N` parameters for `resource` types.
+    static func tagSpecification(_ index: Int, _ resource: String, _ tags: [String: String]) -> EC2Client.Parameters {
+        var parameters: EC2Client.Parameters = [("TagSpecification.\(index).ResourceType", resource)]
+        for (position, tag) in tags.sorted(by: { $0.key < $1.key }).enumerated() {
+            parameters += [("TagSpecification.\(index).Tag.\(position + 1).Key", tag.key), ("TagSpecification.\(index).Tag.\(position + 1).Value", tag.value)]
+        }
+        return parameters
+    }
+
+    /// `Filter.N` parameters: tag filters for the owner (and workspace), plus any extra filters.
+    func filters(workspaceId: String?, owner: String? = nil, extra: [(String, [String])] = []) -> EC2Client.Parameters {
+        var all: [(String, [String])] = [("tag:\(EC2Tag.owner)", [owner ?? config.owner]), ("tag:\(EC2Tag.managed)", ["true"])]
+        if let workspaceId { all.append(("tag:\(EC2Tag.workspaceId)", [workspaceId])) }
+        all += extra
+        var parameters: EC2Client.Parameters = []
+        for (index, filter) in all.enumerated() {
+            parameters.append(("Filter.\(index + 1).Name", filter.0))
+            for (position, value) in filter.1.enumerated() { parameters.append(("Filter.\(index + 1).Value.\(position + 1)", value)) }
+        }
+        return parameters
+    }
+
+    /// The files root on the instance for a runtime.
+    func root(runtime: String?, workspaceId: String) -> String {
+        let template = config.roots[runtime ?? "default"] ?? config.roots["default"] ?? "/configs"
+        return template.replacingOccurrences(of: "{workspace_id}", with: workspaceId)
+    }
+
+    // MARK: Lookups
+
+    /// Every instance of the workspace that is not terminated, best first (a running one answers for it).
+    func instances(of workspaceId: String, context: CallContext) throws(ProviderError) -> [EC2Instance] {
+        let states = ["pending", "running", "stopping", "stopped", "shutting-down"]
+        let document = try client.call("DescribeInstances", filters(workspaceId: workspaceId, extra: [("instance-state-name", states)]), context: context)
+        return EC2Instance.all(in: document).filter { $0.tags[EC2Tag.workspaceId] == workspaceId }.sorted { $0.preference < $1.preference }
+    }
+
+    /// The workspace's configs volume, if it has one.
+    func configsVolume(of workspaceId: String, context: CallContext) throws(ProviderError) -> EC2Volume? {
+        let document = try client.call("DescribeVolumes", filters(workspaceId: workspaceId, extra: [("tag:\(EC2Tag.role)", ["configs"])]), context: context)
+        return document.items("volumeSet").compactMap(EC2Volume.init).first { !["deleting", "deleted", "error"].contains($0.state) }
+    }
+
+    /// Polls `DescribeInstances` until the instance reaches `state`, bounded by the boot timeout and the deadline.
+    func waitForInstance(_ id: String, state wanted: String, context: CallContext) throws(ProviderError) -> EC2Instance {
+        let limit = MonotonicClock.now() + UInt64(config.bootTimeoutMs) * 1_000_000
+        var last = "unknown"
+        while MonotonicClock.now() < limit {
+            try context.checkDeadline("waiting for \(id) to be \(wanted) (it is \(last))")
+            do throws(ProviderError) {
+                let document = try client.call("DescribeInstances", [("InstanceId.1", id)], context: context)
+                if let instance = EC2Instance.all(in: document).first {
+                    if instance.state == wanted { return instance }
+                    if ["shutting-down", "terminated"].contains(instance.state) && wanted != "terminated" {
+                        throw .internal("instance \(id) went \(instance.state) while waiting for \(wanted)")
+                    }
+                    last = instance.state
+                }
+            } catch let error where error.status == .notFound {
+                last = "not yet visible"  // EC2 is eventually consistent right after RunInstances.
+            }
+            usleep(useconds_t(min(config.pollIntervalMs, max(1, context.remainingMilliseconds)) * 1000))
+        }
+        throw .deadlineExceeded("instance \(id) did not become \(wanted) within \(config.bootTimeoutMs) ms (last \(last))")
+    }
+
+    // MARK: Core verbs
+
+    func describe(context: CallContext) throws -> DescribeResponse {
+        let zones = try client.call("DescribeAvailabilityZones", context: context).items("availabilityZoneInfo").count
+        return DescribeResponse(name: Self.name, version: Self.version, backend: "endpoint=\(config.endpoint) region=\(config.region) zones=\(zones)")
+    }
+
+    func provision(_ request: ProvisionRequest, context: CallContext) throws -> ProvisionResponse {
+        try Self.validate(request.workspaceId)
+        if let existing = try instances(of: request.workspaceId, context: context).first(where: \.isLive) {
+            // Idempotent: the live instance answers, and receives the token this request carries.
+            if let token = request.token, existing.state == "running" {
+                try writeToken(token, instance: existing, runtime: request.runtime, workspaceId: request.workspaceId, context: context)
+            }
+            return ProvisionResponse(instanceRef: existing.id, state: existing.instanceState, address: address(of: existing))
+        }
+        return try launch(request, ami: try ami(for: request), seed: nil, context: context)
+    }
+
+    /// The AMI: a request `image` that names one, else the configured one.
+    func ami(for request: ProvisionRequest) throws(ProviderError) -> String {
+        if let image = request.image, image.hasPrefix("ami-") { return image }
+        if let ami = request.options?["ami"]?.stringValue { return ami }
+        guard let ami = config.ami else { throw .invalidArgument("no AMI: set \"ami\" in the ec2 provider configuration") }
+        return ami
+    }
+
+    /// Creates (or reuses) the configs volume, runs the instance, waits for it, attaches the volume and seeds it. If
+    /// any step after RunInstances fails the new instance is terminated: a failed provision leaves nothing running.
+    func launch(_ request: ProvisionRequest, ami: String, seed: [UInt8]?, context: CallContext) throws -> ProvisionResponse {
+        let workspaceId = request.workspaceId
+        let volume = try configsVolume(of: workspaceId, context: context) ?? createConfigsVolume(workspaceId, context: context)
+        let runtimeImage = request.image.flatMap { $0.hasPrefix("ami-") ? nil : $0 } ?? config.runtimeImage
+        var environment = request.env
+        if let platform = request.platformUrl { environment["PLATFORM_URL"] = platform }
+        if let tier = request.tier { environment["TIER"] = String(tier) }
+        let userData = try UserData(
+            workspaceId: workspaceId, root: root(runtime: request.runtime, workspaceId: workspaceId), volumeId: volume.id,
+            device: config.configsDevice, runtimeImage: runtimeImage, command: request.command, environment: environment,
+            token: request.token, uid: config.pluginUid
+        ).rendered()
+        var parameters: EC2Client.Parameters = [
+            ("ImageId", ami), ("InstanceType", request.tier.flatMap { config.tiers[String($0)] } ?? config.instanceType),
+            ("MinCount", "1"), ("MaxCount", "1"), ("UserData", Data(userData.utf8).base64EncodedString()),
+            ("InstanceInitiatedShutdownBehavior", "terminate"),
+        ]
+        var instanceTags = tags(workspaceId, extra: ["Name": "ws-\(workspaceId.prefix(12))"])
+        if let runtime = request.runtime { instanceTags[EC2Tag.runtime] = runtime }
+        parameters += Self.tagSpecification(1, "instance", instanceTags) + Self.tagSpecification(2, "volume", tags(workspaceId))
+        if let subnet = config.subnetId { parameters.append(("SubnetId", subnet)) } else if let zone = volume.availabilityZone {
+            parameters.append(("Placement.AvailabilityZone", zone))
+        }
+        for (index, group) in config.securityGroupIds.enumerated() { parameters.append(("SecurityGroupId.\(index + 1)", group)) }
+        if let key = config.keyName { parameters.append(("KeyName", key)) }
+        if let profile = config.iamInstanceProfile { parameters.append(("IamInstanceProfile.Name", profile)) }
+        if config.hibernate { parameters.append(("HibernationOptions.Configured", "true")) }
+        let instance = try runInstance(parameters, workspaceId: workspaceId, context: context)
+        do {
+            let running = try waitForInstance(instance.id, state: "running", context: context)
+            try attach(volume, to: running, context: context)
+            if let seed { try pushSeed(seed, instance: running, runtime: request.runtime, workspaceId: workspaceId, context: context) }
+            HostServices.current?.emitEvent(type: "instance.started", workspaceId: workspaceId, detail: ["ref": running.id])
+            return ProvisionResponse(instanceRef: running.id, state: .running, address: address(of: running))
+        } catch {
+            context.log(.warning, "provision of \(workspaceId) failed after RunInstances (\(error)); terminating \(instance.id)")
+            _ = try? client.call("TerminateInstances", [("InstanceId.1", instance.id)], context: .direct(.stop))
+            throw error
+        }
+    }
+
+    /// RunInstances with a `ClientToken` derived from the workspace id, so a retried call never starts a second
+    /// instance. A token whose instance was already terminated (a later generation of the workspace) moves on to the
+    /// next generation, bounded.
+    func runInstance(_ parameters: EC2Client.Parameters, workspaceId: String, context: CallContext) throws(ProviderError) -> EC2Instance {
+        for generation in 0..<16 {
+            let token = Self.clientToken(workspaceId: workspaceId, owner: config.owner, generation: generation)
+            let document = try client.call("RunInstances", parameters + [("ClientToken", token)], context: context)
+            guard let instance = EC2Instance.all(in: document).first else { throw .internal("RunInstances answered no instance") }
+            if ["shutting-down", "terminated"].contains(instance.state) { continue }
+            return instance
+        }
+        throw .conflict("workspace \(workspaceId) has 16 terminated generations under its client tokens; retry later")
+    }
+
+    /// At most 64 ASCII characters, stable per (owner, workspace, generation).
+    static func clientToken(workspaceId: String, owner: String, generation: Int) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "\(owner)/\(workspaceId)".utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return "mh-\(String(hash, radix: 16))-\(workspaceId.prefix(36))-g\(generation)"
+    }
+
+    func createConfigsVolume(_ workspaceId: String, context: CallContext) throws(ProviderError) -> EC2Volume {
+        let zone = try availabilityZone(context: context)
+        let parameters: EC2Client.Parameters = [
+            ("AvailabilityZone", zone), ("Size", String(config.configsVolumeGb)), ("VolumeType", "gp3"),
+            ("ClientToken", Self.clientToken(workspaceId: workspaceId, owner: config.owner, generation: 0) + "-v"),
+        ] + Self.tagSpecification(1, "volume", tags(workspaceId, extra: [EC2Tag.role: "configs"]))
+        guard let volume = EC2Volume(try client.call("CreateVolume", parameters, context: context)) else {
+            throw .internal("CreateVolume answered no volume id")
+        }
+        return volume
+    }
+
+    /// The zone for new volumes: configured, else the subnet's, else the region's first.
+    func availabilityZone(context: CallContext) throws(ProviderError) -> String {
+        if let zone = config.availabilityZone { return zone }
+        if let subnet = config.subnetId {
+            let document = try client.call("DescribeSubnets", [("SubnetId.1", subnet)], context: context)
+            if let zone = document.items("subnetSet").first?.value("availabilityZone") { return zone }
+            throw .invalidArgument("subnet \(subnet) was not found")
+        }
+        return config.region + "a"
+    }
+
+    /// Attaches the configs volume, waiting (bounded) while a previous instance of the workspace still holds it.
+    func attach(_ volume: EC2Volume, to instance: EC2Instance, context: CallContext) throws(ProviderError) {
+        var current = volume
+        for _ in 0..<600 {
+            if current.attachedInstance == instance.id { return }
+            if current.state == "available" {
+                try client.call("AttachVolume", [("VolumeId", volume.id), ("InstanceId", instance.id), ("Device", config.configsDevice)], context: context)
+                return
+            }
+            try context.checkDeadline("waiting for volume \(volume.id) to be released (\(current.state))")
+            usleep(useconds_t(min(config.pollIntervalMs, max(1, context.remainingMilliseconds)) * 1000))
+            let document = try client.call("DescribeVolumes", [("VolumeId.1", volume.id)], context: context)
+            guard let fresh = document.items("volumeSet").compactMap(EC2Volume.init).first else { throw .notFound("volume \(volume.id) disappeared") }
+            current = fresh
+        }
+        throw .deadlineExceeded("volume \(volume.id) stayed \(current.state)")
+    }
+
+    func address(of instance: EC2Instance) -> String? {
+        config.ssh.address == "public" ? instance.publicAddress : instance.privateAddress
+    }
+
+    func stop(_ request: WorkspaceRef, context: CallContext) throws -> StopResponse {
+        try Self.validate(request.workspaceId)
+        let live = try instances(of: request.workspaceId, context: context).filter(\.isLive)
+        guard !live.isEmpty else { return StopResponse(stopped: false) }
+        // Every live instance of the workspace goes: a duplicate left by a crash is reaped with the one on record.
+        let ids = live.map(\.id)
+        let answer = try client.call("TerminateInstances", ids.enumerated().map { ("InstanceId.\($0.offset + 1)", $0.element) }, context: context)
+        let terminated = answer.items("instancesSet").compactMap { $0.value("instanceId") }
+        let missing = Set(ids).subtracting(terminated)
+        guard missing.isEmpty else { throw ProviderError.internal("TerminateInstances did not confirm \(missing.sorted())") }
+        for id in ids { hostKeys.forget(id) }
+        HostServices.current?.emitEvent(type: "instance.stopped", workspaceId: request.workspaceId, detail: ["ref": ids.joined(separator: ",")])
+        return StopResponse(stopped: true)
+    }
+
+    func inspect(_ request: WorkspaceRef, context: CallContext) throws -> InspectResponse {
+        try Self.validate(request.workspaceId)
+        guard let instance = try instances(of: request.workspaceId, context: context).first else { return InspectResponse(state: .absent) }
+        return InspectResponse(state: instance.instanceState, instanceRef: instance.id, address: address(of: instance))
+    }
+
+    func listOwned(_ request: ListOwnedRequest, context: CallContext) throws -> ListOwnedResponse {
+        let owner = request.owner ?? config.owner
+        var resources: [OwnedResource] = []
+        var nextToken: String?
+        for _ in 0..<100 {
+            var parameters = filters(workspaceId: nil, owner: owner, extra: [("instance-state-name", ["pending", "running", "stopping", "stopped"])])
+            if let nextToken { parameters.append(("NextToken", nextToken)) }
+            let document = try client.call("DescribeInstances", parameters, context: context)
+            for instance in EC2Instance.all(in: document) {
+                guard let workspace = instance.tags[EC2Tag.workspaceId], instance.tags[EC2Tag.owner] == owner else { continue }
+                resources.append(.init(
+                    workspaceId: workspace, kind: .instance, ref: instance.id, owner: owner, state: instance.instanceState,
+                    createdAtMs: EC2Time.milliseconds(instance.launchTime)
+                ))
+            }
+            nextToken = document.value("nextToken")
+            if nextToken == nil { break }
+        }
+        let volumes = try client.call("DescribeVolumes", filters(workspaceId: nil, owner: owner, extra: [("tag:\(EC2Tag.role)", ["configs"])]), context: context)
+        for volume in volumes.items("volumeSet").compactMap(EC2Volume.init) where !["deleting", "deleted"].contains(volume.state) {
+            guard let workspace = volume.tags[EC2Tag.workspaceId], volume.tags[EC2Tag.owner] == owner else { continue }
+            resources.append(.init(workspaceId: workspace, kind: .storage, ref: volume.id, owner: owner, state: nil, createdAtMs: EC2Time.milliseconds(volume.createTime)))
+        }
+        let images = try client.call("DescribeImages", [("Owner.1", "self")] + filters(workspaceId: nil, owner: owner), context: context)
+        for image in images.items("imagesSet").compactMap(EC2Image.init) {
+            guard let workspace = image.tags[EC2Tag.workspaceId], let snapshot = image.tags[EC2Tag.snapshotId], image.tags[EC2Tag.owner] == owner else { continue }
+            resources.append(.init(workspaceId: workspace, kind: .snapshot, ref: snapshot, owner: owner, state: nil, createdAtMs: EC2Time.milliseconds(image.creationDate)))
+        }
+        return ListOwnedResponse(resources: resources)
+    }
+}
+
+@c @implementation
+public func molecule_provider_negotiate(
+    _ offer: UnsafePointer<mp_host_offer>?,
+    _ answer: UnsafeMutablePointer<mp_provider_answer>?
+) -> Int32 {
+    ProviderExport.negotiate(EC2Provider.self, offer: offer, answer: answer)
+}

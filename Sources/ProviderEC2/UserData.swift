@@ -1,0 +1,56 @@
+import Foundation
+import ProviderWire
+
+/// The bootstrap an instance runs at first boot (EC2 user-data): wait for the configs volume, format it when new,
+/// mount it at the runtime's root, write the token, and start the workspace runtime container with `/configs`
+/// bind-mounted and the workspace's environment.
+struct UserData {
+    var workspaceId: String
+    var root: String
+    var volumeId: String
+    var device: String
+    var runtimeImage: String?
+    var command: [String]?
+    var environment: [String: String]
+    var token: String?
+    var uid: Int
+
+    /// The script, at most 16 KiB once base64-encoded (EC2's limit), else INVALID_ARGUMENT.
+    func rendered() throws(ProviderError) -> String {
+        var env = environment
+        env["WORKSPACE_ID"] = workspaceId
+        env["WORKSPACE_CONFIG_PATH"] = "/configs"
+        env["CONFIGS_DIR"] = "/configs"
+        env["MOLECULE_WORKSPACE_TOKEN_FILE"] = "/configs/.auth_token"
+        let envFlags = env.sorted { $0.key < $1.key }.map { "-e \("\($0.key)=\($0.value)".shellQuoted)" }.joined(separator: " ")
+        let nvmeName = "nvme-Amazon_Elastic_Block_Store_" + volumeId.replacingOccurrences(of: "-", with: "")
+        var lines = [
+            "#!/bin/bash",
+            "# Molecule workspace \(workspaceId): rendered by ProviderEC2.",
+            "set -euo pipefail",
+            "ROOT=\(root.shellQuoted)",
+            "DEV=\(device.shellQuoted)",
+            "NVME=/dev/disk/by-id/\(nvmeName.shellQuoted)",
+            "for i in $(seq 1 120); do [ -e \"$NVME\" ] && DEV=\"$NVME\" && break; [ -e \"$DEV\" ] && break; sleep 1; done",
+            "blkid \"$DEV\" >/dev/null 2>&1 || mkfs.ext4 -q -L molecule-configs \"$DEV\"",
+            "mkdir -p \"$ROOT\"",
+            "mountpoint -q \"$ROOT\" || mount \"$DEV\" \"$ROOT\"",
+            "chown \(uid):\(uid) \"$ROOT\"",
+        ]
+        if let token {
+            lines.append("umask 077; printf %s \(token.shellQuoted) > \"$ROOT/.auth_token\"; chown \(uid):\(uid) \"$ROOT/.auth_token\"; umask 022")
+        }
+        if let image = runtimeImage {
+            let name = "molecule-" + workspaceId
+            let argv = (command ?? []).map(\.shellQuoted).joined(separator: " ")
+            lines.append("command -v docker >/dev/null || { apt-get update -qq && apt-get install -y -qq docker.io; }")
+            lines.append("docker rm -f \(name.shellQuoted) >/dev/null 2>&1 || true")
+            lines.append("docker run -d --name \(name.shellQuoted) --restart unless-stopped --network host -v \"$ROOT\":/configs \(envFlags) \(image.shellQuoted) \(argv)")
+        }
+        let script = lines.joined(separator: "\n") + "\n"
+        guard Data(script.utf8).base64EncodedString().utf8.count <= 16 * 1024 else {
+            throw .invalidArgument("the rendered user-data is larger than EC2's 16 KiB limit; pass fewer or smaller env values")
+        }
+        return script
+    }
+}
