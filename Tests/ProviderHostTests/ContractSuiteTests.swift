@@ -19,6 +19,10 @@ import Testing
         if environment["DOCKER_HOST"] != nil, environment["MOLECULE_TEST_IMAGE"] != nil {
             providers.append((TestSupport.productsDirectory.appendingPathComponent("libProviderDocker.so").path, examples.appendingPathComponent("docker.yaml").path))
         }
+        // The EC2 provider needs moto and a loopback sshd: scripts/test starts both and sets these.
+        if environment["AWS_ENDPOINT_URL_EC2"] != nil, environment["MOLECULE_EC2_SSH_OVERRIDE"] != nil, environment["MOLECULE_EC2_SSH_KEY"] != nil {
+            providers.append((TestSupport.productsDirectory.appendingPathComponent("libProviderEC2.so").path, examples.appendingPathComponent("ec2.yaml").path))
+        }
         return providers
     }
 
