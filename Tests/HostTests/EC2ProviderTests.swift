@@ -368,4 +368,56 @@ struct EC2ProviderTests {
         let volumes = try EC2Environment.volumes(tag: "molecule:workspace-id", id).filter { EC2Environment.tag($0, "molecule:role") == "configs" }
         #expect(volumes.isEmpty, "the configs volume survived a purge")
     }
+
+    /// Reconciliation reaches EC2 through the same dispatcher verbs as every provider: an instance terminated behind
+    /// the Host's back turns its workspace offline, and an orphan of our owner (no row) is terminated and its configs
+    /// volume deleted, while another owner's instance is left running.
+    @Test func reconciliationReapsEC2OrphansAndSeesInstancesDie() async throws {
+        let scratch = try EC2Environment.scratch("reconcile")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let owner = "ec2-reaper-\(UUID().uuidString.prefix(8).lowercased())"
+        let ours = try EC2Environment.instance(owner: owner, scratch: scratch)
+        let theirs = try EC2Environment.instance(owner: owner + "-other", scratch: scratch)
+        defer { Task { await ours.shutdown(); await theirs.shutdown() } }
+        let orphan = UUID().uuidString.lowercased()
+        let foreign = UUID().uuidString.lowercased()
+        _ = try await ours.call(.provision, ProvisionRequest(workspaceId: orphan), as: ProvisionResponse.self)
+        _ = try await theirs.call(.provision, ProvisionRequest(workspaceId: foreign), as: ProvisionResponse.self)
+
+        let host = try await HostHarness(
+            providers: [ProviderSpec(name: "ec2", library: EC2Environment.library, options: EC2Environment.options(owner: owner, scratch: scratch))],
+            configure: ReconciliationTests.fast
+        )
+        defer { Task { await host.stop() } }
+        var left: [JSONValue] = []
+        for _ in 0..<100 {
+            left = try EC2Environment.instances(tag: "molecule:workspace-id", orphan)
+            if left.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(left.isEmpty, "the orphan instance was not reaped")
+        var volumes: [JSONValue] = []
+        for _ in 0..<100 {
+            volumes = try EC2Environment.volumes(tag: "molecule:workspace-id", orphan).filter { EC2Environment.tag($0, "molecule:role") == "configs" }
+            if volumes.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(volumes.isEmpty, "the orphan's configs volume was not removed")
+        #expect(try EC2Environment.instances(tag: "molecule:workspace-id", foreign, states: ["running"]).count == 1, "another owner's instance was touched")
+        _ = try await theirs.call(.stop, WorkspaceRef(workspaceId: foreign), as: StopResponse.self)
+        _ = try await theirs.call(.removeStorage, WorkspaceRef(workspaceId: foreign), as: RemoveStorageResponse.self)
+
+        // A live workspace whose instance is terminated outside the Host goes offline.
+        let id = try #require(try await host.request("POST", "/workspaces", json: ["name": "mortal", "provider": "ec2"])["id"]?.stringValue)
+        try await host.waitForInstance(id, timeout: .seconds(60))
+        let instanceRef = try #require(try await host.request("GET", "/workspaces/\(id)")["instance_ref"]?.stringValue)
+        let attribute = try EC2Environment.aws(["describe-instance-attribute", "--instance-id", instanceRef, "--attribute", "userData"])
+        let userData = String(decoding: Data(base64Encoded: attribute["UserData"]?["Value"]?.stringValue ?? "") ?? Data(), as: UTF8.self)
+        let token = try #require(userData.firstMatch(of: /printf %s '([^']+)' > "\$ROOT\/\.auth_token"/).map { String($0.1) })
+        #expect(try await host.request("POST", "/registry/register", auth: .token(token), json: ["id": .string(id), "agent_card": [:]]).status == 200)
+        try await host.waitForStatus(id, ["online"])
+        _ = try EC2Environment.aws(["terminate-instances", "--instance-ids", instanceRef])
+        try await host.waitForStatus(id, ["offline"], timeout: .seconds(15))
+        #expect(try await host.request("DELETE", "/workspaces/\(id)?purge=true").status == 200)
+    }
 }
