@@ -33,6 +33,18 @@ struct EC2Client: Sendable {
         return try XMLNode.parse(response.body, what: action)
     }
 
+    /// Calls a paginated `Describe*` action, following `NextToken` for at most `maxPages` pages.
+    func callPaged(_ action: String, _ parameters: Parameters = [], maxPages: Int = 100, context: CallContext) throws(ProviderError) -> [XMLNode] {
+        var pages: [XMLNode] = []
+        var nextToken: String?
+        repeat {
+            let page = try call(action, parameters + (nextToken.map { [("NextToken", $0)] } ?? []), context: context)
+            pages.append(page)
+            nextToken = page.value("nextToken")
+        } while nextToken != nil && pages.count < maxPages
+        return pages
+    }
+
     /// Calls an AWS JSON 1.1 API (`X-Amz-Target`), e.g. EC2 Instance Connect's `SendSSHPublicKey`.
     func callJSON(service: String, target: String, _ body: JSONValue, context: CallContext) throws(ProviderError) -> JSONValue? {
         let payload: [UInt8]
@@ -148,7 +160,7 @@ struct EC2Failure: Sendable {
         let text = "\(action): EC2 answered \(code)\(httpStatus > 0 ? " (HTTP \(httpStatus))" : "")\(message.isEmpty ? "" : ": \(message)")"
         let native = Int32(httpStatus)
         if isRetryable { return .unavailable(attempts > 1 ? "\(text) — gave up after \(attempts) attempts" : text, nativeCode: native) }
-        if code.hasSuffix(".NotFound") || code.hasSuffix(".Malformed") && code.hasPrefix("InvalidAMIID") {
+        if code.hasSuffix(".NotFound") || (code.hasPrefix("InvalidAMIID") && code.hasSuffix(".Malformed")) {
             return .notFound(text, nativeCode: native)
         }
         switch code {

@@ -137,9 +137,12 @@ struct SSHConfiguration: Decodable, Sendable {
     /// Pin every instance's host key to this fingerprint (`SHA256:…`); otherwise trust on first use, recorded.
     var hostKeySha256: String?
     var connectTimeoutMs: Int = 10_000
+    /// Upper bound for one remote command, whatever the call's deadline.
+    var commandTimeoutMs: Int = 300_000
 
     enum CodingKeys: String, CodingKey {
         case mode, user, port, address, override, sudo
+        case commandTimeoutMs = "command_timeout_ms"
         case keyPath = "key_path"
         case hostKeySha256 = "host_key_sha256"
         case connectTimeoutMs = "connect_timeout_ms"
@@ -158,6 +161,7 @@ struct SSHConfiguration: Decodable, Sendable {
         sudo = try c.decodeIfPresent(Bool.self, forKey: .sudo) ?? true
         hostKeySha256 = try c.decodeIfPresent(String.self, forKey: .hostKeySha256).flatMap { $0.isEmpty ? nil : $0 }
         connectTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .connectTimeoutMs) ?? 10_000
+        commandTimeoutMs = max(1000, try c.decodeIfPresent(Int.self, forKey: .commandTimeoutMs) ?? 300_000)
         guard ["private", "public"].contains(address) else {
             throw ProviderError.invalidArgument("ec2 configuration: ssh.address must be \"private\" or \"public\", not \"\(address)\"")
         }

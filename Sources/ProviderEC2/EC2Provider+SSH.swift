@@ -94,7 +94,7 @@ extension EC2Provider {
             """
         let full = prelude + script
         let command = config.ssh.sudo ? "sudo -n sh -c \(full.shellQuoted)" : "sh -c \(full.shellQuoted)"
-        let outcome = try session.run(command, stdin: stdin, context: context)
+        let outcome = try session.run(command, stdin: stdin, timeoutMs: config.ssh.commandTimeoutMs, context: context)
         switch outcome.exitStatus {
         case 0: return outcome
         case RemoteExit.notFound: throw .notFound("\(what): not found")

@@ -268,28 +268,21 @@ final class EC2Provider: WorkspaceProvider, Sendable {
     func listOwned(_ request: ListOwnedRequest, context: CallContext) throws -> ListOwnedResponse {
         let owner = request.owner ?? config.owner
         var resources: [OwnedResource] = []
-        var nextToken: String?
-        for _ in 0..<100 {
-            var parameters = filters(workspaceId: nil, owner: owner, extra: [("instance-state-name", ["pending", "running", "stopping", "stopped"])])
-            if let nextToken { parameters.append(("NextToken", nextToken)) }
-            let document = try client.call("DescribeInstances", parameters, context: context)
-            for instance in EC2Instance.all(in: document) {
-                guard let workspace = instance.tags[EC2Tag.workspaceId], instance.tags[EC2Tag.owner] == owner else { continue }
-                resources.append(.init(
-                    workspaceId: workspace, kind: .instance, ref: instance.id, owner: owner, state: instance.instanceState,
-                    createdAtMs: EC2Time.milliseconds(instance.launchTime)
-                ))
-            }
-            nextToken = document.value("nextToken")
-            if nextToken == nil { break }
+        let live = filters(workspaceId: nil, owner: owner, extra: [("instance-state-name", ["pending", "running", "stopping", "stopped"])])
+        for instance in try client.callPaged("DescribeInstances", live, context: context).flatMap(EC2Instance.all(in:)) {
+            guard let workspace = instance.tags[EC2Tag.workspaceId], instance.tags[EC2Tag.owner] == owner else { continue }
+            resources.append(.init(
+                workspaceId: workspace, kind: .instance, ref: instance.id, owner: owner, state: instance.instanceState,
+                createdAtMs: EC2Time.milliseconds(instance.launchTime)
+            ))
         }
-        let volumes = try client.call("DescribeVolumes", filters(workspaceId: nil, owner: owner, extra: [("tag:\(EC2Tag.role)", ["configs"])]), context: context)
-        for volume in volumes.items("volumeSet").compactMap(EC2Volume.init) where !["deleting", "deleted"].contains(volume.state) {
+        let volumes = try client.callPaged("DescribeVolumes", filters(workspaceId: nil, owner: owner, extra: [("tag:\(EC2Tag.role)", ["configs"])]), context: context)
+        for volume in volumes.flatMap({ $0.items("volumeSet") }).compactMap(EC2Volume.init) where !["deleting", "deleted"].contains(volume.state) {
             guard let workspace = volume.tags[EC2Tag.workspaceId], volume.tags[EC2Tag.owner] == owner else { continue }
             resources.append(.init(workspaceId: workspace, kind: .storage, ref: volume.id, owner: owner, state: nil, createdAtMs: EC2Time.milliseconds(volume.createTime)))
         }
-        let images = try client.call("DescribeImages", [("Owner.1", "self")] + filters(workspaceId: nil, owner: owner), context: context)
-        for image in images.items("imagesSet").compactMap(EC2Image.init) {
+        let images = try client.callPaged("DescribeImages", [("Owner.1", "self")] + filters(workspaceId: nil, owner: owner), context: context)
+        for image in images.flatMap({ $0.items("imagesSet") }).compactMap(EC2Image.init) {
             guard let workspace = image.tags[EC2Tag.workspaceId], let snapshot = image.tags[EC2Tag.snapshotId], image.tags[EC2Tag.owner] == owner else { continue }
             resources.append(.init(workspaceId: workspace, kind: .snapshot, ref: snapshot, owner: owner, state: nil, createdAtMs: EC2Time.milliseconds(image.creationDate)))
         }

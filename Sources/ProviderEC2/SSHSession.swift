@@ -81,9 +81,16 @@ final class SSHSession {
         var stderr: String
     }
 
-    /// Runs `command` through the remote shell, feeding `stdin`, and collects its output, bounded by the deadline and
-    /// `maxOutputBytes` (more is INVALID_ARGUMENT: the caller asked for something too large to answer).
-    func run(_ command: String, stdin: [UInt8] = [], maxOutputBytes: Int = 64 << 20, context: CallContext) throws(ProviderError) -> Outcome {
+    /// Runs `command` through the remote shell, feeding `stdin`, and collects its output, bounded by the call's deadline,
+    /// `timeoutMs`, and `maxOutputBytes` (more is INVALID_ARGUMENT: the caller asked for something too large to answer).
+    func run(
+        _ command: String, stdin: [UInt8] = [], maxOutputBytes: Int = 64 << 20, timeoutMs: Int, context: CallContext
+    ) throws(ProviderError) -> Outcome {
+        let limit = MonotonicClock.now() + UInt64(timeoutMs) * 1_000_000
+        func checkTime(_ what: String) throws(ProviderError) {
+            try context.checkDeadline("\(what) \(target)")
+            if MonotonicClock.now() > limit { throw .deadlineExceeded("ssh \(target): the command ran longer than \(timeoutMs) ms") }
+        }
         guard let channel = ssh_channel_new(session) else { throw .internal("ssh \(target): cannot create a channel: \(lastError)") }
         defer {
             ssh_channel_close(channel)
@@ -93,7 +100,7 @@ final class SSHSession {
         guard ssh_channel_request_exec(channel, command) == SSH_OK else { throw .unavailable("ssh \(target): exec refused: \(lastError)") }
         var offset = 0
         while offset < stdin.count {
-            try context.checkDeadline("sending input to \(target)")
+            try checkTime("sending input to")
             let chunk = min(32 * 1024, stdin.count - offset)
             let written = stdin.withUnsafeBytes { buffer in ssh_channel_write(channel, buffer.baseAddress! + offset, UInt32(chunk)) }
             guard written > 0 else { throw .unavailable("ssh \(target): writing input failed: \(lastError)") }
@@ -116,14 +123,14 @@ final class SSHSession {
                     continue
                 }
                 if ssh_channel_is_eof(channel) != 0 || ssh_channel_is_open(channel) == 0 { break }
-                try context.checkDeadline("waiting for \(target)")
+                try checkTime("waiting for")
             }
         }
         var status: Int32 = -1
         for _ in 0..<100 {
             status = ssh_channel_get_exit_status(channel)
             if status != -1 || ssh_channel_is_closed(channel) != 0 { break }
-            try context.checkDeadline("waiting for the exit status from \(target)")
+            try checkTime("waiting for the exit status from")
             usleep(10_000)
         }
         return Outcome(exitStatus: Int(status), stdout: stdout, stderr: String(decoding: stderr.prefix(2000), as: UTF8.self))

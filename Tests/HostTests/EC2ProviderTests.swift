@@ -359,6 +359,17 @@ struct EC2ProviderTests {
         #expect(FileManager.default.contents(atPath: manifest) == Data("name: p1\n".utf8))
         let owner1000 = (try? FileManager.default.attributesOfItem(atPath: manifest)[.ownerAccountID] as? Int) ?? -1
         #expect(owner1000 == 1000, "plugin file owned by uid \(owner1000)")
+        // Installing restarts the workspace (a new instance, like Molecule): the configs volume, and so the plugin, stay.
+        #expect(installed["restarting"] == .bool(true), "\(installed.text)")
+        var current: String?
+        for _ in 0..<200 where current == nil || current == instanceRef {
+            try await Task.sleep(for: .milliseconds(50))
+            current = try await host.request("GET", "/workspaces/\(id)")["instance_ref"]?.stringValue
+        }
+        let restarted = try #require(current, "no instance after the restart")
+        #expect(restarted != instanceRef)
+        let volume = try EC2Environment.volumes(tag: "molecule:workspace-id", id).filter { EC2Environment.tag($0, "molecule:role") == "configs" }
+        #expect(volume.count == 1 && volume.first?["Attachments"]?.arrayValue?.first?["InstanceId"]?.stringValue == restarted, "\(volume)")
         let listed = try await host.request("GET", "/workspaces/\(id)/plugins")
         #expect(listed.text.contains("\"p1\""), "\(listed.text)")
 
