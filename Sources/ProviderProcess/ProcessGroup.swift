@@ -39,8 +39,9 @@ struct ProcessGroup: Codable, Sendable, Hashable {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        // POSIX_SPAWN_SETSID (glibc >= 2.26; not imported into Swift): a new session, detached from the Host's terminal.
-        posix_spawnattr_setflags(&attributes, Int16(0x80))
+        // POSIX_SPAWN_SETSID (glibc >= 2.26; not imported into Swift): a new session, detached from the Host's terminal;
+        // and default signal dispositions, whatever the Host ignores.
+        ChildSignals.apply(to: &attributes, flags: 0x80)
         // The workspace gets stdin/stdout/stderr only: never the Host's listening socket, database connections or
         // provider handles (inherited descriptors kept a dead Host's port bound and its connections open).
         var actions = posix_spawn_file_actions_t()

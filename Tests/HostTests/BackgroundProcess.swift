@@ -1,4 +1,5 @@
 import Foundation
+import ProviderWire
 
 /// A child process the test starts and may kill -9 (the crash test's Host).
 struct BackgroundProcess {
@@ -20,8 +21,12 @@ struct BackgroundProcess {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
         }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        ChildSignals.apply(to: &attributes)
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, arguments[0], &actions, nil, argv, envp)
+        let rc = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
         guard rc == 0 else { throw HarnessError("cannot start \(arguments[0]): errno \(rc)") }
         return BackgroundProcess(pid: pid)
     }

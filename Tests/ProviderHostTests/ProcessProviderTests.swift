@@ -40,6 +40,27 @@ import Testing
         await second.shutdown()
     }
 
+    /// The Host ignores SIGTERM and SIGINT (ServiceLifecycle handles them through a dispatch source), and an ignored
+    /// signal stays ignored across exec: a workspace must still start with default dispositions, or stop's SIGTERM
+    /// grace is dead time before SIGKILL and the workload never shuts down cleanly.
+    @Test func aWorkspaceStartsWithDefaultSignalsAndStopsGracefully() async throws {
+        let previous = signal(SIGTERM, SIG_IGN)  // as in the Host
+        defer { signal(SIGTERM, previous) }
+        let state = TestSupport.temporaryDirectory("signals")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let library = try ProviderLibrary.load(path: TestSupport.processProviderPath, logger: TestSupport.quietLogger)
+        let instance = try ProviderInstance(library: library, configuration: .object(["state_dir": .string(state.path), "stop_grace_ms": .number(8000)]))
+        let marker = state.appendingPathComponent("graceful").path
+        let command = ["/bin/sh", "-c", "trap 'echo graceful > \(marker); exit 0' TERM; while :; do sleep 0.05; done"]
+        _ = try await instance.call(.provision, ProvisionRequest(workspaceId: "sig", command: command), as: ProvisionResponse.self)
+        try await Task.sleep(for: .milliseconds(300))
+        let clock = ContinuousClock.now
+        _ = try await instance.call(.stop, WorkspaceRef(workspaceId: "sig"), as: StopResponse.self)
+        #expect(ContinuousClock.now - clock < .seconds(4), "stop waited out the grace: SIGTERM was ignored")
+        #expect(FileManager.default.contents(atPath: marker) == Data("graceful\n".utf8), "the workload's TERM trap never ran")
+        await instance.shutdown()
+    }
+
     static func processes(matching marker: String) -> Int {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.filter { Int($0) != nil }.filter { pid in

@@ -1,4 +1,5 @@
 import Foundation
+import ProviderWire
 
 /// Runs a command to completion with posix_spawn + waitpid (no run loop, no shell) and answers its exit status and
 /// combined output. For short administrative commands (initdb, pg_ctl, cc in tests); never on a request path.
@@ -14,8 +15,12 @@ public enum CommandRunner {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        ChildSignals.apply(to: &attributes)
         var pid: pid_t = 0
-        guard posix_spawnp(&pid, arguments[0], &actions, nil, argv, environ) == 0 else { return (127, "cannot run \(arguments[0])") }
+        guard posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ) == 0 else { return (127, "cannot run \(arguments[0])") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         let output = (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""
