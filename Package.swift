@@ -150,6 +150,8 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The EC2 provider's pure logic (its behaviour against moto and an sshd is in HostTests).
+        .testTarget(name: "ProviderEC2Tests", dependencies: ["ProviderEC2", "ProviderKit", "ProviderWire", "ProviderHTTP"], swiftSettings: strictSettings),
         .testTarget(
             name: "HostTests",
             dependencies: [

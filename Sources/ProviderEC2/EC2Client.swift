@@ -20,6 +20,11 @@ struct EC2Client: Sendable {
     /// One Query API parameter list, in order (`Filter.1.Name`, …).
     typealias Parameters = [(String, String)]
 
+    /// Actions whose repetition can create a second resource or fail on the first one's effect: after a 5xx or a
+    /// transport failure (the request may have been executed) they are not resent; throttling (refused before
+    /// execution) is retried for every action. RunInstances and CreateVolume carry a ClientToken and are safe.
+    static let nonIdempotentActions: Set<String> = ["CreateImage", "AttachVolume", "CreateSnapshot"]
+
     /// Calls `action` and answers the parsed XML document of a 2xx answer.
     @discardableResult
     func call(_ action: String, _ parameters: Parameters = [], context: CallContext) throws(ProviderError) -> XMLNode {
@@ -29,7 +34,7 @@ struct EC2Client: Sendable {
             method: "POST", url: endpoint, headers: ["Content-Type: application/x-www-form-urlencoded; charset=utf-8"] + credentials.tokenHeaders,
             body: Array(form.utf8), awsSigV4: (parameter: "aws:amz:\(region):ec2", userPassword: credentials.userPassword), timeoutMs: 30_000
         )
-        let response = try send(request, what: action, context: context)
+        let response = try send(request, what: action, idempotent: !Self.nonIdempotentActions.contains(action), context: context)
         return try XMLNode.parse(response.body, what: action)
     }
 
@@ -55,12 +60,12 @@ struct EC2Client: Sendable {
             body: payload, awsSigV4: (parameter: "aws:amz:\(region):\(service)", userPassword: credentials.userPassword),
             timeoutMs: 30_000
         )
-        let response = try send(request, what: target, context: context)
+        let response = try send(request, what: target, idempotent: true, context: context)
         return try? WireCoding.decode(JSONValue.self, from: response.body)
     }
 
     /// Sends with bounded retries of retryable answers; maps every failure onto the taxonomy.
-    private func send(_ request: CurlRequest, what: String, context: CallContext) throws(ProviderError) -> CurlResponse {
+    private func send(_ request: CurlRequest, what: String, idempotent: Bool, context: CallContext) throws(ProviderError) -> CurlResponse {
         var attempt = 0
         while true {
             attempt += 1
@@ -73,7 +78,8 @@ struct EC2Client: Sendable {
                 failure = EC2Failure(code: "TransportError", message: error.message, httpStatus: 0)
             }
             let delay = retry.delayMs(afterAttempt: attempt)
-            guard failure.isRetryable, attempt < retry.maxAttempts, delay < context.remainingMilliseconds else {
+            let retryable = failure.isThrottling || (idempotent && failure.isRetryable)
+            guard retryable, attempt < retry.maxAttempts, delay < context.remainingMilliseconds else {
                 throw failure.providerError(action: what, attempts: attempt)
             }
             context.log(.warning, "\(what): \(failure.code) (attempt \(attempt) of \(retry.maxAttempts)); retrying in \(delay) ms")
@@ -109,8 +115,8 @@ struct RetryPolicy: Sendable, Decodable {
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         maxAttempts = max(1, min(try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? 4, 10))
-        baseDelayMs = max(1, try c.decodeIfPresent(Int.self, forKey: .baseDelayMs) ?? 200)
-        maxDelayMs = max(baseDelayMs, try c.decodeIfPresent(Int.self, forKey: .maxDelayMs) ?? 3000)
+        baseDelayMs = min(60_000, max(1, try c.decodeIfPresent(Int.self, forKey: .baseDelayMs) ?? 200))
+        maxDelayMs = min(60_000, max(baseDelayMs, try c.decodeIfPresent(Int.self, forKey: .maxDelayMs) ?? 3000))
     }
 
     func delayMs(afterAttempt attempt: Int) -> Int {
@@ -150,6 +156,9 @@ struct EC2Failure: Sendable {
         "TooManyRequestsException", "EC2ThrottledException",
     ]
     static let unavailableCodes: Set<String> = ["InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable", "TransportError"]
+
+    /// Refused before execution: safe to resend any action.
+    var isThrottling: Bool { Self.throttlingCodes.contains(code) }
 
     var isRetryable: Bool {
         Self.throttlingCodes.contains(code) || Self.unavailableCodes.contains(code) || httpStatus >= 500

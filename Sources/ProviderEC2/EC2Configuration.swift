@@ -40,6 +40,9 @@ struct EC2Configuration: Decodable, Sendable {
     /// How long provision waits for the instance to run (and restore for SSH), within the call's deadline.
     var bootTimeoutMs: Int
     var pollIntervalMs: Int
+    /// Wait for the bootstrap's mount marker (`<root>/.molecule-mounted`) before writing into a new instance; off only
+    /// where instances run no user-data (a test API such as moto).
+    var waitForBootstrap: Bool
 
     /// Molecule's per-runtime roots (reference: `resolveWorkspaceRootPath`).
     static let defaultRoots = [
@@ -65,6 +68,7 @@ struct EC2Configuration: Decodable, Sendable {
         case pluginUid = "plugin_uid"
         case bootTimeoutMs = "boot_timeout_ms"
         case pollIntervalMs = "poll_interval_ms"
+        case waitForBootstrap = "wait_for_bootstrap"
     }
 
     init(from decoder: any Decoder) throws {
@@ -110,8 +114,10 @@ struct EC2Configuration: Decodable, Sendable {
         stateDir = try c.decodeIfPresent(String.self, forKey: .stateDir) ?? ".molecule/ec2"
         retry = try c.decodeIfPresent(RetryPolicy.self, forKey: .retry) ?? RetryPolicy()
         pluginUid = try c.decodeIfPresent(Int.self, forKey: .pluginUid) ?? 1000
-        bootTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .bootTimeoutMs) ?? 300_000
-        pollIntervalMs = max(50, try c.decodeIfPresent(Int.self, forKey: .pollIntervalMs) ?? 2000)
+        bootTimeoutMs = min(3_600_000, max(1000, try c.decodeIfPresent(Int.self, forKey: .bootTimeoutMs) ?? 300_000))
+        pollIntervalMs = min(60_000, max(20, try c.decodeIfPresent(Int.self, forKey: .pollIntervalMs) ?? 2000))
+        waitForBootstrap = try c.decodeIfPresent(Bool.self, forKey: .waitForBootstrap) ?? true
+        guard (0...65_534).contains(pluginUid) else { throw ProviderError.invalidArgument("ec2 configuration: plugin_uid \(pluginUid) is not a uid") }
     }
 }
 
@@ -132,7 +138,8 @@ struct SSHConfiguration: Decodable, Sendable {
     var address: String = "private"
     /// `host:port` dialled instead of any instance address (a bastion-forwarded port; a loopback sshd in tests).
     var override: String?
-    /// Run remote commands with `sudo -n`.
+    /// Run remote commands with `sudo -n`: as the agent's uid (`plugin_uid`) for everything inside the files root, as
+    /// root only to create that root. Without sudo they run as `user` (and, as root, hand what they create to the uid).
     var sudo: Bool = true
     /// Pin every instance's host key to this fingerprint (`SHA256:…`); otherwise trust on first use, recorded.
     var hostKeySha256: String?
@@ -160,8 +167,8 @@ struct SSHConfiguration: Decodable, Sendable {
         override = try c.decodeIfPresent(String.self, forKey: .override).flatMap { $0.isEmpty ? nil : $0 }
         sudo = try c.decodeIfPresent(Bool.self, forKey: .sudo) ?? true
         hostKeySha256 = try c.decodeIfPresent(String.self, forKey: .hostKeySha256).flatMap { $0.isEmpty ? nil : $0 }
-        connectTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .connectTimeoutMs) ?? 10_000
-        commandTimeoutMs = max(1000, try c.decodeIfPresent(Int.self, forKey: .commandTimeoutMs) ?? 300_000)
+        connectTimeoutMs = min(120_000, max(100, try c.decodeIfPresent(Int.self, forKey: .connectTimeoutMs) ?? 10_000))
+        commandTimeoutMs = min(3_600_000, max(1000, try c.decodeIfPresent(Int.self, forKey: .commandTimeoutMs) ?? 300_000))
         guard ["private", "public"].contains(address) else {
             throw ProviderError.invalidArgument("ec2 configuration: ssh.address must be \"private\" or \"public\", not \"\(address)\"")
         }

@@ -43,9 +43,11 @@ extension EC2Provider: SnapshottingProvider {
     /// an archive of the configs read over SSH and kept under the state directory.
     func snapshot(_ request: WorkspaceRef, context: CallContext) throws -> SnapshotResponse {
         let instance = try runningInstance(request.workspaceId, context: context)
-        let snapshotId = "msnap-\(request.workspaceId.prefix(12).lowercased())-\(Int(Date().timeIntervalSince1970 * 1000))"
+        let prefix = String(request.workspaceId.prefix(12).lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" })
+        let snapshotId = "msnap-\(prefix)-\(Int(Date().timeIntervalSince1970 * 1000))"
         let session = try openSession(instance, context: context)
-        let script = #"[ -d "$ROOT" ] || { tar -cf - -T /dev/null; exit 0; }; inside "$ROOT"; tar -C "$ROOT" -cf - ."#
+        // The token is the old workspace's: never carried into another one.
+        let script = #"[ -d "$ROOT" ] || { tar -cf - -T /dev/null; exit 0; }; tar -C "$ROOT" --exclude=./.auth_token --exclude=./.molecule-mounted -cf - ."#
         let archive = try execute(
             session, root: root(runtime: instance.tags[EC2Tag.runtime], workspaceId: request.workspaceId), script, what: "archive the configs", context: context
         ).stdout
@@ -87,6 +89,7 @@ extension EC2Provider: SnapshottingProvider {
         guard let image = images.items("imagesSet").compactMap(EC2Image.init).first(where: { $0.tags[EC2Tag.snapshotId] == snapshotId }) else {
             throw ProviderError.notFound("snapshot \(snapshotId) not found")
         }
+        try waitForImage(image, context: context)
         guard let archive = try? Data(contentsOf: archivePath(snapshotId)) else {
             throw ProviderError.notFound("snapshot \(snapshotId): its configs archive is not under \(config.stateDir) (taken by a Host with another state_dir?)")
         }
@@ -94,6 +97,23 @@ extension EC2Provider: SnapshottingProvider {
             throw ProviderError.conflict("workspace \(request.workspaceId) already runs \(existing.id); stop it before restoring into it")
         }
         return try launch(request, ami: image.id, seed: [UInt8](archive), context: context)
+    }
+}
+
+extension EC2Provider {
+    /// CreateImage returns at once and the AMI becomes `available` minutes later: wait (bounded) before launching it.
+    func waitForImage(_ image: EC2Image, context: CallContext) throws(ProviderError) {
+        var state = image.state
+        let limit = MonotonicClock.now() + UInt64(config.bootTimeoutMs) * 1_000_000
+        while state != "available" {
+            guard state == "pending", MonotonicClock.now() < limit else {
+                throw state == "pending" ? .deadlineExceeded("image \(image.id) is still pending") : .conflict("image \(image.id) is \(state)")
+            }
+            try context.checkDeadline("waiting for image \(image.id)")
+            usleep(useconds_t(min(config.pollIntervalMs, max(1, context.remainingMilliseconds)) * 1000))
+            let document = try client.call("DescribeImages", [("ImageId.1", image.id)], context: context)
+            state = document.items("imagesSet").first?.value("imageState") ?? "unknown"
+        }
     }
 }
 

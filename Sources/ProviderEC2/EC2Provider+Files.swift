@@ -49,14 +49,15 @@ extension EC2Provider: FileServingProvider {
         guard (0...0o7777).contains(mode) else { throw ProviderError.invalidArgument("mode \(mode) is not a file mode") }
         // Each missing parent is created and given to the agent's uid, checked against links one level at a time.
         let parents = (0..<(path.components.count - 1)).map { "\"$ROOT\"/" + path.components[0...$0].joined(separator: "/").shellQuoted }
-        try withFiles(request.workspaceId, context: context) { session, root in
+        try withFiles(request.workspaceId, prepare: true, context: context) { session, root in
+            // The content goes to a fresh temporary file (mktemp: created exclusively, never through a link) renamed
+            // over the target, which replaces a link rather than following it.
             let script = """
-                mkdir -p -- "$ROOT" && own "$U:$U" "$ROOT"
-                for d in \(parents.joined(separator: " ")); do inside "$d"; [ -d "$d" ] || { mkdir -- "$d" && own "$U:$U" "$d"; } || exit 1; done
+                for d in \(parents.joined(separator: " ")); do inside "$d"; [ -d "$d" ] || { mkdir -- "$d"; own "$U:$U" "$d"; }; done
                 P="$ROOT"/\(path.string.shellQuoted); inside "$P"
                 [ ! -d "$P" ] || exit \(RemoteExit.wrongKind)
-                T="$P.molecule-$$"
-                cat > "$T" && chmod \(String(mode, radix: 8)) "$T" && own "$U:$U" "$T" && mv -f -- "$T" "$P"
+                T=$(mktemp -- "$P.molecule-XXXXXX")
+                cat > "$T"; chmod \(String(mode, radix: 8)) "$T"; own "$U:$U" "$T"; mv -f -- "$T" "$P"
                 """
             try execute(session, root: root, script, stdin: [UInt8](data), what: "write \(path)", context: context)
         }
@@ -95,13 +96,15 @@ extension EC2Provider: PluginHostingProvider {
             entries.append(entry)
         }
         let files = entries.filter { $0.kind == .file }.count
-        try withFiles(request.workspaceId, context: context) { session, root in
+        try withFiles(request.workspaceId, prepare: true, context: context) { session, root in
+            // Unpacked into a fresh staging directory, then swapped in: a failed unpack leaves the old plugin intact.
             let script = """
+                inside "$ROOT/plugins"; [ -d "$ROOT/plugins" ] || { mkdir -- "$ROOT/plugins"; own "$U:$U" "$ROOT/plugins"; }
                 D="$ROOT/plugins/"\(request.name.shellQuoted); inside "$D"
-                mkdir -p -- "$ROOT/plugins" && own "$U:$U" "$ROOT" "$ROOT/plugins"
-                T="$D.installing-$$"; rm -rf -- "$T"; mkdir -- "$T"
+                T=$(mktemp -d -- "$D.installing-XXXXXX"); chmod 755 "$T"
                 tar -xf - --no-same-owner -C "$T" || { rm -rf -- "$T"; exit 1; }
-                own -R "$U:$U" "$T" && rm -rf -- "$D" && mv -- "$T" "$D"
+                [ "$(id -u)" != 0 ] || chown -h -R "$U:$U" "$T"
+                rm -rf -- "$D"; mv -- "$T" "$D"
                 """
             try execute(session, root: root, script, stdin: TarArchive(entries: entries).serialized(), what: "install plugin \(request.name)", context: context)
         }

@@ -9,6 +9,15 @@ extension EC2Provider {
         static let notFound = 44
         static let wrongKind = 45
         static let escapesRoot = 46
+        static let notBootstrapped = 47
+    }
+
+    /// Who a remote script runs as. Inside the files root everything runs as the agent (`plugin_uid`, through
+    /// `sudo -n -u`), so a link the workload planted there can never make the provider write as root; only creating
+    /// the root itself is privileged.
+    enum RemoteIdentity {
+        case agent
+        case administrator
     }
 
     /// Where to dial: the configured override, else the instance's private or public address. An instance without
@@ -72,60 +81,92 @@ extension EC2Provider {
         return instance
     }
 
-    /// Runs `body` with an authenticated session to the workspace's instance and its files root.
-    func withFiles<T>(_ workspaceId: String, context: CallContext, _ body: (SSHSession, _ root: String) throws -> T) throws -> T {
+    /// Runs `body` with an authenticated session to the workspace's instance and its files root; `prepare` first
+    /// creates the root (privileged) and gives it to the agent's uid, for verbs that write.
+    func withFiles<T>(
+        _ workspaceId: String, prepare: Bool = false, context: CallContext, _ body: (SSHSession, _ root: String) throws -> T
+    ) throws -> T {
         let instance = try runningInstance(workspaceId, context: context)
         let session = try openSession(instance, context: context)
-        return try body(session, root(runtime: instance.tags[EC2Tag.runtime], workspaceId: workspaceId))
+        let root = root(runtime: instance.tags[EC2Tag.runtime], workspaceId: workspaceId)
+        if prepare { try prepareRoot(session, root: root, context: context) }
+        return try body(session, root)
     }
 
-    /// Runs a POSIX shell script (with `sudo -n` when configured), after a prelude that defines `ROOT` and `inside`,
-    /// which exits 46 when a path resolves (through links) outside the root. Exit codes 44/45/46 map to NOT_FOUND /
-    /// INVALID_ARGUMENT; any other failure is INTERNAL with the remote stderr.
+    /// Runs a POSIX shell script as `identity` after a prelude (`set -eu`, `ROOT`, `U`, `inside` which exits 46 when a
+    /// path resolves — through links — outside the root, and `own` which hands a path to the agent's uid when running
+    /// as root, never following links). Exit codes 44/45/46/47 map to NOT_FOUND / INVALID_ARGUMENT / UNAVAILABLE; any
+    /// other failure is INTERNAL with the remote stderr.
     @discardableResult
-    func execute(_ session: SSHSession, root: String, _ script: String, stdin: [UInt8] = [], what: String, context: CallContext) throws(ProviderError)
-        -> SSHSession.Outcome
-    {
+    func execute(
+        _ session: SSHSession, root: String, _ script: String, stdin: [UInt8] = [], what: String, as identity: RemoteIdentity = .agent,
+        context: CallContext
+    ) throws(ProviderError) -> SSHSession.Outcome {
         let prelude = """
-            set -u; ROOT=\(root.shellQuoted); U=\(config.pluginUid)
+            set -eu; umask 022; cd /; ROOT=\(root.shellQuoted); U=\(config.pluginUid)
             inside() { r=$(realpath -m -- "$ROOT"); p=$(realpath -m -- "$1"); case "$p/" in "$r"/*) ;; *) exit \(RemoteExit.escapesRoot);; esac; }
-            own() { [ "$(id -u)" != 0 ] || chown "$@"; }
+            own() { [ "$(id -u)" != 0 ] || chown -h "$@"; }
 
             """
-        let full = prelude + script
-        let command = config.ssh.sudo ? "sudo -n sh -c \(full.shellQuoted)" : "sh -c \(full.shellQuoted)"
+        let full = (prelude + script).shellQuoted
+        let command: String
+        switch (config.ssh.sudo, identity) {
+        case (true, .agent): command = "sudo -n -u '#\(config.pluginUid)' sh -c \(full)"
+        case (true, .administrator): command = "sudo -n sh -c \(full)"
+        case (false, _): command = "sh -c \(full)"
+        }
         let outcome = try session.run(command, stdin: stdin, timeoutMs: config.ssh.commandTimeoutMs, context: context)
         switch outcome.exitStatus {
         case 0: return outcome
         case RemoteExit.notFound: throw .notFound("\(what): not found")
         case RemoteExit.wrongKind: throw .invalidArgument("\(what): not a \(what.hasPrefix("list") ? "directory" : "regular file")")
         case RemoteExit.escapesRoot: throw .invalidArgument("\(what): the path leaves the workspace's files root through a link")
+        case RemoteExit.notBootstrapped: throw .unavailable("\(what): the instance's bootstrap has not mounted the configs volume yet")
         default:
             throw .internal("\(what) on \(session.target) failed (exit \(outcome.exitStatus)): \(outcome.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
     }
 
-    /// Writes the workspace's token to `<root>/.auth_token` (0600, owned by the agent's uid).
-    func writeToken(_ token: String, instance: EC2Instance, runtime: String?, workspaceId: String, context: CallContext) throws(ProviderError) {
-        let session = try openSession(instance, context: context)
-        let script = """
-            mkdir -p -- "$ROOT" && own "$U:$U" "$ROOT"
-            umask 077; cat > "$ROOT/.auth_token.tmp" && mv -f -- "$ROOT/.auth_token.tmp" "$ROOT/.auth_token" && own "$U:$U" "$ROOT/.auth_token"
-            """
-        try execute(session, root: root(runtime: runtime, workspaceId: workspaceId), script, stdin: Array(token.utf8), what: "write the token", context: context)
+    /// Creates the files root when missing and gives it to the agent's uid (the bootstrap does the same after mounting).
+    func prepareRoot(_ session: SSHSession, root: String, context: CallContext) throws(ProviderError) {
+        try execute(session, root: root, #"[ -d "$ROOT" ] || mkdir -p -- "$ROOT"; own "$U:$U" "$ROOT""#, what: "prepare the files root", as: .administrator, context: context)
     }
 
-    /// Unpacks a snapshot's configs archive into a new instance's root, waiting (bounded) for SSH to come up.
-    func pushSeed(_ tar: [UInt8], instance: EC2Instance, runtime: String?, workspaceId: String, context: CallContext) throws(ProviderError) {
+    /// An authenticated session once the instance answers SSH, retried within the boot timeout (a new instance boots).
+    func openSessionWhenReachable(_ instance: EC2Instance, context: CallContext) throws(ProviderError) -> SSHSession {
         let limit = MonotonicClock.now() + UInt64(config.bootTimeoutMs) * 1_000_000
-        var session: SSHSession?
-        while session == nil {
-            do throws(ProviderError) { session = try openSession(instance, context: context) } catch let error where error.status == .unavailable && MonotonicClock.now() < limit {
+        while true {
+            do throws(ProviderError) {
+                return try openSession(instance, context: context)
+            } catch let error where error.status == .unavailable && MonotonicClock.now() < limit {
                 try context.checkDeadline("waiting for SSH on \(instance.id): \(error.message)")
                 usleep(useconds_t(min(config.pollIntervalMs, max(1, context.remainingMilliseconds)) * 1000))
             }
         }
-        let script = #"mkdir -p -- "$ROOT" && tar -xf - --no-same-owner -C "$ROOT" && own -R "$U:$U" "$ROOT""#
-        try execute(session!, root: root(runtime: runtime, workspaceId: workspaceId), script, stdin: tar, what: "restore the configs", context: context)
+    }
+
+    /// Writes into a new or running instance once its bootstrap mounted the configs volume: a snapshot's configs
+    /// (`seed`, a tar) and the workspace's token (`<root>/.auth_token`, 0600, the agent's). The token travels only
+    /// over SSH, never in user-data.
+    func deliver(seed: [UInt8]?, token: String?, to instance: EC2Instance, runtime: String?, workspaceId: String, context: CallContext) throws(ProviderError) {
+        let session = try openSessionWhenReachable(instance, context: context)
+        let root = root(runtime: runtime, workspaceId: workspaceId)
+        if config.waitForBootstrap {
+            let seconds = max(1, min(config.bootTimeoutMs, context.remainingMilliseconds) / 1000)
+            let wait = "for i in $(seq 1 \(seconds)); do [ -e \"$ROOT/\(UserData.mountedMarker)\" ] && exit 0; sleep 1; done; exit \(RemoteExit.notBootstrapped)"
+            try execute(session, root: root, wait, what: "wait for the bootstrap", as: .administrator, context: context)
+        }
+        try prepareRoot(session, root: root, context: context)
+        if let seed {
+            let script = #"tar -xf - --no-same-owner -C "$ROOT"; [ "$(id -u)" != 0 ] || chown -h -R "$U:$U" "$ROOT""#
+            try execute(session, root: root, script, stdin: seed, what: "restore the configs", context: context)
+        }
+        if let token {
+            let script = """
+                T=$(mktemp -- "$ROOT/.auth_token.XXXXXX"); cat > "$T"; chmod 600 "$T"; own "$U:$U" "$T"
+                mv -f -- "$T" "$ROOT/.auth_token"
+                """
+            try execute(session, root: root, script, stdin: Array(token.utf8), what: "write the token", context: context)
+        }
     }
 }

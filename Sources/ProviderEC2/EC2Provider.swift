@@ -29,10 +29,11 @@ final class EC2Provider: WorkspaceProvider, Sendable {
 
     // MARK: Names and tags
 
+    /// Workspace ids become tag values, client tokens and (through `{workspace_id}` root templates) path components.
     static func validate(_ workspaceId: String) throws(ProviderError) {
-        guard !workspaceId.isEmpty, workspaceId.utf8.count <= 128,
+        guard !workspaceId.isEmpty, workspaceId.utf8.count <= 128, !workspaceId.hasPrefix("."), !workspaceId.contains(".."),
             workspaceId.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") })
-        else { throw .invalidArgument("workspace_id \"\(workspaceId)\" is invalid: use letters, digits, '-', '_' or '.'") }
+        else { throw .invalidArgument("workspace_id \"\(workspaceId)\" is invalid: use letters, digits, '-', '_' or '.', not starting with '.'") }
     }
 
     func tags(_ workspaceId: String, extra: [String: String] = [:]) -> [String: String] {
@@ -117,7 +118,7 @@ final class EC2Provider: WorkspaceProvider, Sendable {
         if let existing = try instances(of: request.workspaceId, context: context).first(where: \.isLive) {
             // Idempotent: the live instance answers, and receives the token this request carries.
             if let token = request.token, existing.state == "running" {
-                try writeToken(token, instance: existing, runtime: request.runtime, workspaceId: request.workspaceId, context: context)
+                try deliver(seed: nil, token: token, to: existing, runtime: request.runtime, workspaceId: request.workspaceId, context: context)
             }
             return ProvisionResponse(instanceRef: existing.id, state: existing.instanceState, address: address(of: existing))
         }
@@ -144,12 +145,14 @@ final class EC2Provider: WorkspaceProvider, Sendable {
         let userData = try UserData(
             workspaceId: workspaceId, root: root(runtime: request.runtime, workspaceId: workspaceId), volumeId: volume.id,
             device: config.configsDevice, runtimeImage: runtimeImage, command: request.command, environment: environment,
-            token: request.token, uid: config.pluginUid
+            uid: config.pluginUid, bootTimeoutSeconds: config.bootTimeoutMs / 1000
         ).rendered()
         var parameters: EC2Client.Parameters = [
             ("ImageId", ami), ("InstanceType", request.tier.flatMap { config.tiers[String($0)] } ?? config.instanceType),
             ("MinCount", "1"), ("MaxCount", "1"), ("UserData", Data(userData.utf8).base64EncodedString()),
             ("InstanceInitiatedShutdownBehavior", "terminate"),
+            // IMDSv2 only: the instance's credentials are not one unauthenticated GET away from the workload.
+            ("MetadataOptions.HttpTokens", "required"), ("MetadataOptions.HttpEndpoint", "enabled"),
         ]
         var instanceTags = tags(workspaceId, extra: ["Name": "ws-\(workspaceId.prefix(12))"])
         if let runtime = request.runtime { instanceTags[EC2Tag.runtime] = runtime }
@@ -165,7 +168,9 @@ final class EC2Provider: WorkspaceProvider, Sendable {
         do {
             let running = try waitForInstance(instance.id, state: "running", context: context)
             try attach(volume, to: running, context: context)
-            if let seed { try pushSeed(seed, instance: running, runtime: request.runtime, workspaceId: workspaceId, context: context) }
+            if seed != nil || request.token != nil {
+                try deliver(seed: seed, token: request.token, to: running, runtime: request.runtime, workspaceId: workspaceId, context: context)
+            }
             HostServices.current?.emitEvent(type: "instance.started", workspaceId: workspaceId, detail: ["ref": running.id])
             return ProvisionResponse(instanceRef: running.id, state: .running, address: address(of: running))
         } catch {
@@ -175,35 +180,53 @@ final class EC2Provider: WorkspaceProvider, Sendable {
         }
     }
 
-    /// RunInstances with a `ClientToken` derived from the workspace id, so a retried call never starts a second
-    /// instance. A token whose instance was already terminated (a later generation of the workspace) moves on to the
-    /// next generation, bounded.
+    /// RunInstances with a `ClientToken` derived from the workspace id and a generation, so a retried call never starts
+    /// a second instance. A generation is used up once its instance terminated (EC2 answers that instance again) or
+    /// once it launched with other parameters (`IdempotentParameterMismatch`); a live instance under the token is
+    /// adopted. The walk starts after the generations still visible as terminated and is bounded.
     func runInstance(_ parameters: EC2Client.Parameters, workspaceId: String, context: CallContext) throws(ProviderError) -> EC2Instance {
-        for generation in 0..<16 {
+        let terminated = try client.call(
+            "DescribeInstances", filters(workspaceId: workspaceId, extra: [("instance-state-name", ["terminated"])]), context: context
+        )
+        let first = EC2Instance.all(in: terminated).count
+        for generation in first..<(first + 64) {
             let token = Self.clientToken(workspaceId: workspaceId, owner: config.owner, generation: generation)
-            let document = try client.call("RunInstances", parameters + [("ClientToken", token)], context: context)
+            let document: XMLNode
+            do {
+                document = try client.call("RunInstances", parameters + [("ClientToken", token)], context: context)
+            } catch let error where error.message.contains("IdempotentParameterMismatch") {
+                let holder = try client.call("DescribeInstances", [("Filter.1.Name", "client-token"), ("Filter.1.Value.1", token)], context: context)
+                if let live = EC2Instance.all(in: holder).first(where: \.isLive) { return live }
+                continue
+            }
             guard let instance = EC2Instance.all(in: document).first else { throw .internal("RunInstances answered no instance") }
             if ["shutting-down", "terminated"].contains(instance.state) { continue }
             return instance
         }
-        throw .conflict("workspace \(workspaceId) has 16 terminated generations under its client tokens; retry later")
+        throw .conflict("workspace \(workspaceId): 64 client-token generations after \(first) are used up; retry later")
     }
 
     /// At most 64 ASCII characters, stable per (owner, workspace, generation).
     static func clientToken(workspaceId: String, owner: String, generation: Int) -> String {
+        "mh-\(String(fnv1a("\(owner)/\(workspaceId)"), radix: 16))-\(workspaceId.prefix(36))-g\(generation)"
+    }
+
+    static func fnv1a(_ text: String) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in "\(owner)/\(workspaceId)".utf8 {
+        for byte in text.utf8 {
             hash ^= UInt64(byte)
             hash = hash &* 0x100_0000_01b3
         }
-        return "mh-\(String(hash, radix: 16))-\(workspaceId.prefix(36))-g\(generation)"
+        return hash
     }
 
     func createConfigsVolume(_ workspaceId: String, context: CallContext) throws(ProviderError) -> EC2Volume {
         let zone = try availabilityZone(context: context)
         let parameters: EC2Client.Parameters = [
             ("AvailabilityZone", zone), ("Size", String(config.configsVolumeGb)), ("VolumeType", "gp3"),
-            ("ClientToken", Self.clientToken(workspaceId: workspaceId, owner: config.owner, generation: 0) + "-v"),
+            // Fresh per provision: it only makes this call's own retries idempotent (a later provision finds the volume
+            // by its tags; a token reused after remove_storage would answer the deleted volume).
+            ("ClientToken", "mhv-\(String(Self.fnv1a(workspaceId), radix: 16))-\(UUID().uuidString.lowercased())"),
         ] + Self.tagSpecification(1, "volume", tags(workspaceId, extra: [EC2Tag.role: "configs"]))
         guard let volume = EC2Volume(try client.call("CreateVolume", parameters, context: context)) else {
             throw .internal("CreateVolume answered no volume id")
@@ -228,8 +251,12 @@ final class EC2Provider: WorkspaceProvider, Sendable {
         for _ in 0..<600 {
             if current.attachedInstance == instance.id { return }
             if current.state == "available" {
-                try client.call("AttachVolume", [("VolumeId", volume.id), ("InstanceId", instance.id), ("Device", config.configsDevice)], context: context)
-                return
+                do {
+                    try client.call("AttachVolume", [("VolumeId", volume.id), ("InstanceId", instance.id), ("Device", config.configsDevice)], context: context)
+                    return
+                } catch let error where error.status == .conflict {
+                    context.log(.info, "AttachVolume \(volume.id): \(error.message); looking again")  // raced, or attached already
+                }
             }
             try context.checkDeadline("waiting for volume \(volume.id) to be released (\(current.state))")
             usleep(useconds_t(min(config.pollIntervalMs, max(1, context.remainingMilliseconds)) * 1000))

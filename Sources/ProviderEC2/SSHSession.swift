@@ -18,22 +18,23 @@ final class SSHSession {
         _ = Self.initialised
         target = "\(user)@\(host):\(port)"
         try context.checkDeadline("connecting to \(target)")
-        guard let session = ssh_new() else { throw .internal("ssh_new failed") }
-        self.session = session
+        guard let handle = ssh_new() else { throw .internal("ssh_new failed") }
         var portValue = UInt32(port)
         var timeoutUsec = max(1, min(timeoutMs, context.remainingMilliseconds)) * 1000
         var processConfig = false
-        host.withCString { _ = ssh_options_set(session, SSH_OPTIONS_HOST, $0) }
-        user.withCString { _ = ssh_options_set(session, SSH_OPTIONS_USER, $0) }
-        _ = ssh_options_set(session, SSH_OPTIONS_PORT, &portValue)
-        _ = ssh_options_set(session, SSH_OPTIONS_TIMEOUT_USEC, &timeoutUsec)
+        host.withCString { _ = ssh_options_set(handle, SSH_OPTIONS_HOST, $0) }
+        user.withCString { _ = ssh_options_set(handle, SSH_OPTIONS_USER, $0) }
+        _ = ssh_options_set(handle, SSH_OPTIONS_PORT, &portValue)
+        _ = ssh_options_set(handle, SSH_OPTIONS_TIMEOUT_USEC, &timeoutUsec)
         // Only what this provider configures counts: no ~/.ssh/config, no agent.
-        _ = ssh_options_set(session, SSH_OPTIONS_PROCESS_CONFIG, &processConfig)
-        guard ssh_connect(session) == SSH_OK else {
-            let message = lastError
-            ssh_free(session)
+        _ = ssh_options_set(handle, SSH_OPTIONS_PROCESS_CONFIG, &processConfig)
+        guard ssh_connect(handle) == SSH_OK else {
+            // Not yet owned by `self`: freed here, once (deinit does not run for a failed init).
+            let message = ssh_get_error(UnsafeMutableRawPointer(handle)).map { String(cString: $0) } ?? "unknown error"
+            ssh_free(handle)
             throw .unavailable("ssh connect to \(target) failed: \(message)")
         }
+        session = handle
     }
 
     deinit {
@@ -98,33 +99,39 @@ final class SSHSession {
         }
         guard ssh_channel_open_session(channel) == SSH_OK else { throw .unavailable("ssh \(target): cannot open a session: \(lastError)") }
         guard ssh_channel_request_exec(channel, command) == SSH_OK else { throw .unavailable("ssh \(target): exec refused: \(lastError)") }
+        // A script may exit before reading all its input (it refused the request): stop writing and let its exit
+        // status say why, rather than reporting the broken write.
         var offset = 0
-        while offset < stdin.count {
+        var inputFailed = false
+        while offset < stdin.count && !inputFailed {
             try checkTime("sending input to")
             let chunk = min(32 * 1024, stdin.count - offset)
             let written = stdin.withUnsafeBytes { buffer in ssh_channel_write(channel, buffer.baseAddress! + offset, UInt32(chunk)) }
-            guard written > 0 else { throw .unavailable("ssh \(target): writing input failed: \(lastError)") }
-            offset += Int(written)
+            if written > 0 { offset += Int(written) } else { inputFailed = true }
         }
-        ssh_channel_send_eof(channel)
+        if !inputFailed { ssh_channel_send_eof(channel) }
+        // Both streams are drained as data comes: a command that fills its stderr while nothing reads it would
+        // never reach EOF on stdout.
         var stdout: [UInt8] = []
         var stderr: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        for (isStderr, sink) in [(Int32(0), 0), (Int32(1), 1)] {
-            while true {
-                let wait = Int32(max(1, min(context.remainingMilliseconds, 1000)))
-                let count = buffer.withUnsafeMutableBytes { ssh_channel_read_timeout(channel, $0.baseAddress, UInt32($0.count), isStderr, wait) }
+        while true {
+            var progressed = false
+            for isStderr in [Int32(0), 1] {
+                let count = buffer.withUnsafeMutableBytes { ssh_channel_read_nonblocking(channel, $0.baseAddress, UInt32($0.count), isStderr) }
                 if count == SSH_ERROR { throw .unavailable("ssh \(target): reading output failed: \(lastError)") }
-                if count > 0 {
-                    if sink == 0 { stdout += buffer[0..<Int(count)] } else { stderr += buffer[0..<Int(count)] }
-                    if stdout.count + stderr.count > maxOutputBytes {
-                        throw .invalidArgument("ssh \(target): the answer is larger than \(maxOutputBytes) bytes")
-                    }
-                    continue
+                guard count > 0 else { continue }
+                progressed = true
+                if isStderr == 0 { stdout += buffer[0..<Int(count)] } else { stderr += buffer[0..<Int(count)] }
+                if stdout.count + stderr.count > maxOutputBytes {
+                    throw .invalidArgument("ssh \(target): the answer is larger than \(maxOutputBytes) bytes")
                 }
-                if ssh_channel_is_eof(channel) != 0 || ssh_channel_is_open(channel) == 0 { break }
-                try checkTime("waiting for")
             }
+            if progressed { continue }
+            if ssh_channel_is_eof(channel) != 0 || ssh_channel_is_open(channel) == 0 { break }
+            try checkTime("waiting for")
+            // Wakes on stdout data or EOF; stderr data waits at most this long.
+            _ = ssh_channel_poll_timeout(channel, 20, 0)
         }
         var status: Int32 = -1
         for _ in 0..<100 {
@@ -133,6 +140,7 @@ final class SSHSession {
             try checkTime("waiting for the exit status from")
             usleep(10_000)
         }
+        if inputFailed && status == 0 { throw .unavailable("ssh \(target): the command ended before reading all its input: \(lastError)") }
         return Outcome(exitStatus: Int(status), stdout: stdout, stderr: String(decoding: stderr.prefix(2000), as: UTF8.self))
     }
 }

@@ -2,8 +2,11 @@ import Foundation
 import ProviderWire
 
 /// The bootstrap an instance runs at first boot (EC2 user-data): wait for the configs volume, format it when new,
-/// mount it at the runtime's root, write the token, and start the workspace runtime container with `/configs`
-/// bind-mounted and the workspace's environment.
+/// mount it at the runtime's root and mark it mounted, wait for the provider to deliver the token over SSH, then start
+/// the workspace runtime container with `/configs` bind-mounted and the workspace's environment.
+///
+/// The token is never part of user-data: user-data is readable through DescribeInstanceAttribute and the instance
+/// metadata service.
 struct UserData {
     var workspaceId: String
     var root: String
@@ -12,8 +15,12 @@ struct UserData {
     var runtimeImage: String?
     var command: [String]?
     var environment: [String: String]
-    var token: String?
     var uid: Int
+    /// How long the bootstrap waits for the volume and for the token.
+    var bootTimeoutSeconds: Int
+
+    /// Written into the root once the configs volume is mounted there; the provider waits for it before writing.
+    static let mountedMarker = ".molecule-mounted"
 
     /// The script, at most 16 KiB once base64-encoded (EC2's limit), else INVALID_ARGUMENT.
     func rendered() throws(ProviderError) -> String {
@@ -24,22 +31,24 @@ struct UserData {
         env["MOLECULE_WORKSPACE_TOKEN_FILE"] = "/configs/.auth_token"
         let envFlags = env.sorted { $0.key < $1.key }.map { "-e \("\($0.key)=\($0.value)".shellQuoted)" }.joined(separator: " ")
         let nvmeName = "nvme-Amazon_Elastic_Block_Store_" + volumeId.replacingOccurrences(of: "-", with: "")
+        let xvd = device.hasPrefix("/dev/sd") ? "/dev/xvd" + device.dropFirst("/dev/sd".count) : device
         var lines = [
             "#!/bin/bash",
             "# Molecule workspace \(workspaceId): rendered by ProviderEC2.",
             "set -euo pipefail",
             "ROOT=\(root.shellQuoted)",
-            "DEV=\(device.shellQuoted)",
+            "WAIT=\(max(1, bootTimeoutSeconds))",
             "NVME=/dev/disk/by-id/\(nvmeName.shellQuoted)",
-            "for i in $(seq 1 120); do [ -e \"$NVME\" ] && DEV=\"$NVME\" && break; [ -e \"$DEV\" ] && break; sleep 1; done",
+            // Nitro instances show the volume as NVMe (by volume id), Xen ones as /dev/xvdX, the rest by the device name.
+            "DEV=''; for i in $(seq 1 \"$WAIT\"); do for d in \"$NVME\" \(device.shellQuoted) \(xvd.shellQuoted); do [ -e \"$d\" ] && DEV=$d && break 2; done; sleep 1; done",
+            "[ -n \"$DEV\" ] || { echo 'molecule: the configs volume \(volumeId) never appeared' >&2; exit 1; }",
             "blkid \"$DEV\" >/dev/null 2>&1 || mkfs.ext4 -q -L molecule-configs \"$DEV\"",
             "mkdir -p \"$ROOT\"",
             "mountpoint -q \"$ROOT\" || mount \"$DEV\" \"$ROOT\"",
             "chown \(uid):\(uid) \"$ROOT\"",
+            "touch \"$ROOT/\(Self.mountedMarker)\"",
+            "for i in $(seq 1 \"$WAIT\"); do [ -s \"$ROOT/.auth_token\" ] && break; sleep 1; done",
         ]
-        if let token {
-            lines.append("umask 077; printf %s \(token.shellQuoted) > \"$ROOT/.auth_token\"; chown \(uid):\(uid) \"$ROOT/.auth_token\"; umask 022")
-        }
         if let image = runtimeImage {
             let name = "molecule-" + workspaceId
             let argv = (command ?? []).map(\.shellQuoted).joined(separator: " ")

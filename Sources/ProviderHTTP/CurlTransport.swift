@@ -35,6 +35,10 @@ public struct CurlRequest: Sendable {
 public struct CurlResponse: Sendable {
     public var status: Int
     public var body: [UInt8]
+    public init(status: Int, body: [UInt8]) {
+        self.status = status
+        self.body = body
+    }
     public var text: String { String(decoding: body, as: UTF8.self) }
 }
 

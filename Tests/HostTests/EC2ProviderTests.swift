@@ -26,16 +26,16 @@ enum EC2Environment {
         return directory
     }
 
-    /// Provider options for moto + the loopback sshd (static key, root, no sudo).
+    /// Provider options for moto + the loopback sshd (static key; root through sudo only to create the files root).
     static func options(owner: String, scratch: URL, endpoint: String? = nil, ssh: [String: JSONValue] = [:], retry: JSONValue? = nil) -> JSONValue {
         var sshOptions: [String: JSONValue] = [
-            "mode": "static-key", "user": "root", "sudo": false, "override": .string(sshOverride ?? ""), "key_path": .string(sshKey ?? ""),
+            "mode": "static-key", "user": "root", "sudo": true, "override": .string(sshOverride ?? ""), "key_path": .string(sshKey ?? ""),
         ]
         sshOptions.merge(ssh) { _, new in new }
         var options: [String: JSONValue] = [
             "endpoint": .string(endpoint ?? self.endpoint ?? ""), "region": "us-east-1", "access_key_id": "test", "secret_access_key": "test",
             "owner": .string(owner), "ami": "ami-12c6146b", "instance_type": "t3.micro", "runtime_image": "molecule/workspace:test",
-            "state_dir": .string(scratch.appendingPathComponent("state").path), "poll_interval_ms": 100,
+            "state_dir": .string(scratch.appendingPathComponent("state").path), "poll_interval_ms": 100, "wait_for_bootstrap": false,
             "roots": ["default": .string(scratch.appendingPathComponent("files").path + "/{workspace_id}")], "ssh": .object(sshOptions),
         ]
         if let retry { options["retry"] = retry }
@@ -158,11 +158,17 @@ struct EC2ProviderTests {
         #expect(EC2Environment.tag(machine, "molecule:owner") == owner)
         #expect(EC2Environment.tag(machine, "molecule:managed") == "true")
         #expect(machine["ClientToken"]?.stringValue?.hasPrefix("mh-") == true && machine["ClientToken"]?.stringValue?.hasSuffix("-g0") == true)
-        // The bootstrap carries the workspace's identity, token, environment and configs mount.
+        // The bootstrap carries the workspace's identity, environment and configs mount — never its token, which
+        // arrives over SSH (0600, the agent's uid) in the instance's files root.
         let attribute = try EC2Environment.aws(["describe-instance-attribute", "--instance-id", first.instanceRef, "--attribute", "userData"])
         let userData = String(decoding: Data(base64Encoded: attribute["UserData"]?["Value"]?.stringValue ?? "") ?? Data(), as: UTF8.self)
-        #expect(userData.contains("WORKSPACE_ID=\(id)") && userData.contains("t0k3n-ec2") && userData.contains("MODEL=m1"), "\(userData)")
+        #expect(userData.contains("WORKSPACE_ID=\(id)") && userData.contains("MODEL=m1"), "\(userData)")
         #expect(userData.contains("PLATFORM_URL=http://127.0.0.1:9") && userData.contains(":/configs"), "\(userData)")
+        #expect(!userData.contains("t0k3n-ec2"), "the token is in user-data")
+        let tokenFile = scratch.appendingPathComponent("files/\(id)/.auth_token").path
+        #expect(FileManager.default.contents(atPath: tokenFile) == Data("t0k3n-ec2".utf8))
+        let tokenAttributes = try FileManager.default.attributesOfItem(atPath: tokenFile)
+        #expect((tokenAttributes[.posixPermissions] as? Int) == 0o600 && (tokenAttributes[.ownerAccountID] as? Int) == 1000, "\(tokenAttributes)")
         // The configs volume: tagged, attached at the configured device.
         let volumes = try EC2Environment.volumes(tag: "molecule:workspace-id", id).filter { EC2Environment.tag($0, "molecule:role") == "configs" }
         try #require(volumes.count == 1, "\(volumes.count) configs volumes")
@@ -336,10 +342,8 @@ struct EC2ProviderTests {
         let running = try EC2Environment.instances(tag: "molecule:workspace-id", id, states: ["running"])
         #expect(running.map { $0["InstanceId"]?.stringValue } == [instanceRef])
 
-        // Nothing runs inside moto's instance: the test is the agent, with the token the bootstrap carries.
-        let attribute = try EC2Environment.aws(["describe-instance-attribute", "--instance-id", instanceRef, "--attribute", "userData"])
-        let userData = String(decoding: Data(base64Encoded: attribute["UserData"]?["Value"]?.stringValue ?? "") ?? Data(), as: UTF8.self)
-        let token = try #require(userData.firstMatch(of: /printf %s '([^']+)' > "\$ROOT\/\.auth_token"/).map { String($0.1) }, "\(userData)")
+        // Nothing runs inside moto's instance: the test is the agent, with the token the provider wrote over SSH.
+        let token = try #require(try? String(contentsOf: scratch.appendingPathComponent("files/\(id)/.auth_token"), encoding: .utf8))
         let registered = try await host.request("POST", "/registry/register", auth: .token(token), json: ["id": .string(id), "agent_card": ["name": "ec2-agent"]])
         #expect(registered.status == 200, "\(registered.text)")
         _ = try await host.request("POST", "/registry/heartbeat", auth: .token(token), json: ["workspace_id": .string(id), "error_rate": 0])
@@ -422,9 +426,7 @@ struct EC2ProviderTests {
         let id = try #require(try await host.request("POST", "/workspaces", json: ["name": "mortal", "provider": "ec2"])["id"]?.stringValue)
         try await host.waitForInstance(id, timeout: .seconds(60))
         let instanceRef = try #require(try await host.request("GET", "/workspaces/\(id)")["instance_ref"]?.stringValue)
-        let attribute = try EC2Environment.aws(["describe-instance-attribute", "--instance-id", instanceRef, "--attribute", "userData"])
-        let userData = String(decoding: Data(base64Encoded: attribute["UserData"]?["Value"]?.stringValue ?? "") ?? Data(), as: UTF8.self)
-        let token = try #require(userData.firstMatch(of: /printf %s '([^']+)' > "\$ROOT\/\.auth_token"/).map { String($0.1) })
+        let token = try #require(try? String(contentsOf: scratch.appendingPathComponent("files/\(id)/.auth_token"), encoding: .utf8))
         #expect(try await host.request("POST", "/registry/register", auth: .token(token), json: ["id": .string(id), "agent_card": [:]]).status == 200)
         try await host.waitForStatus(id, ["online"])
         _ = try EC2Environment.aws(["terminate-instances", "--instance-ids", instanceRef])
