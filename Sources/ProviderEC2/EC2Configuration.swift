@@ -146,10 +146,13 @@ struct SSHConfiguration: Decodable, Sendable {
     var connectTimeoutMs: Int = 10_000
     /// Upper bound for one remote command, whatever the call's deadline.
     var commandTimeoutMs: Int = 300_000
+    /// How long an authenticated session is kept for the next verb on the same instance (0: never reused).
+    var idleSessionMs: Int = 30_000
 
     enum CodingKeys: String, CodingKey {
         case mode, user, port, address, override, sudo
         case commandTimeoutMs = "command_timeout_ms"
+        case idleSessionMs = "idle_session_ms"
         case keyPath = "key_path"
         case hostKeySha256 = "host_key_sha256"
         case connectTimeoutMs = "connect_timeout_ms"
@@ -169,6 +172,7 @@ struct SSHConfiguration: Decodable, Sendable {
         hostKeySha256 = try c.decodeIfPresent(String.self, forKey: .hostKeySha256).flatMap { $0.isEmpty ? nil : $0 }
         connectTimeoutMs = min(120_000, max(100, try c.decodeIfPresent(Int.self, forKey: .connectTimeoutMs) ?? 10_000))
         commandTimeoutMs = min(3_600_000, max(1000, try c.decodeIfPresent(Int.self, forKey: .commandTimeoutMs) ?? 300_000))
+        idleSessionMs = min(600_000, max(0, try c.decodeIfPresent(Int.self, forKey: .idleSessionMs) ?? 30_000))
         guard ["private", "public"].contains(address) else {
             throw ProviderError.invalidArgument("ec2 configuration: ssh.address must be \"private\" or \"public\", not \"\(address)\"")
         }

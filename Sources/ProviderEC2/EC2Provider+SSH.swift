@@ -87,10 +87,18 @@ extension EC2Provider {
         _ workspaceId: String, prepare: Bool = false, context: CallContext, _ body: (SSHSession, _ root: String) throws -> T
     ) throws -> T {
         let instance = try runningInstance(workspaceId, context: context)
-        let session = try openSession(instance, context: context)
+        let session = try sessions.take(instance.id) ?? openSession(instance, context: context)
         let root = root(runtime: instance.tags[EC2Tag.runtime], workspaceId: workspaceId)
-        if prepare { try prepareRoot(session, root: root, context: context) }
-        return try body(session, root)
+        do {
+            if prepare { try prepareRoot(session, root: root, context: context) }
+            let result = try body(session, root)
+            sessions.give(session, instanceId: instance.id)
+            return result
+        } catch let error as ProviderError where error.status != .unavailable && error.status != .deadlineExceeded {
+            // The command answered (not found, refused, …): the connection itself is fine to reuse.
+            sessions.give(session, instanceId: instance.id)
+            throw error
+        }
     }
 
     /// Runs a POSIX shell script as `identity` after a prelude (`set -eu`, `ROOT`, `U`, `inside` which exits 46 when a
@@ -168,5 +176,6 @@ extension EC2Provider {
                 """
             try execute(session, root: root, script, stdin: Array(token.utf8), what: "write the token", context: context)
         }
+        sessions.give(session, instanceId: instance.id)
     }
 }

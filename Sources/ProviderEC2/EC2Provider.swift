@@ -16,6 +16,7 @@ final class EC2Provider: WorkspaceProvider, Sendable {
     let config: EC2Configuration
     let client: EC2Client
     let hostKeys: HostKeyStore
+    let sessions: SSHSessionPool
 
     init(configuration: ProviderConfiguration) throws {
         config = try configuration.decode(EC2Configuration.self, provider: Self.name)
@@ -25,6 +26,7 @@ final class EC2Provider: WorkspaceProvider, Sendable {
         )
         let policy: HostKeyPolicy = config.ssh.hostKeySha256.map(HostKeyPolicy.pinned) ?? .trustOnFirstUse
         hostKeys = HostKeyStore(directory: URL(fileURLWithPath: config.stateDir).appendingPathComponent("host-keys"), policy: policy)
+        sessions = SSHSessionPool(idleLimitMs: config.ssh.idleSessionMs)
     }
 
     // MARK: Names and tags
@@ -281,7 +283,10 @@ final class EC2Provider: WorkspaceProvider, Sendable {
         let terminated = answer.items("instancesSet").compactMap { $0.value("instanceId") }
         let missing = Set(ids).subtracting(terminated)
         guard missing.isEmpty else { throw ProviderError.internal("TerminateInstances did not confirm \(missing.sorted())") }
-        for id in ids { hostKeys.forget(id) }
+        for id in ids {
+            hostKeys.forget(id)
+            sessions.forget(id)
+        }
         HostServices.current?.emitEvent(type: "instance.stopped", workspaceId: request.workspaceId, detail: ["ref": ids.joined(separator: ",")])
         return StopResponse(stopped: true)
     }

@@ -3,11 +3,12 @@ import Foundation
 import ProviderKit
 import ProviderWire
 
-/// One SSH connection through libssh, used from a single provider worker thread for the span of one verb.
+/// One SSH connection through libssh. It is used by one provider worker thread at a time (a verb, or the
+/// ``SSHSessionPool`` between verbs), never concurrently.
 ///
 /// The server's host key is never trusted blindly: ``hostKeyFingerprint()`` answers its SHA256 fingerprint for the
 /// caller to check (pinned or trust-on-first-use, see ``HostKeyStore``) before ``authenticate(with:)``.
-final class SSHSession {
+final class SSHSession: @unchecked Sendable {
     private let session: OpaquePointer
     let target: String
 
@@ -40,6 +41,15 @@ final class SSHSession {
     deinit {
         ssh_disconnect(session)
         ssh_free(session)
+    }
+
+    /// True when the connection still carries a channel (one open/close round trip): checked before reuse.
+    func isAlive() -> Bool {
+        guard ssh_is_connected(session) != 0, let channel = ssh_channel_new(session) else { return false }
+        defer { ssh_channel_free(channel) }
+        guard ssh_channel_open_session(channel) == SSH_OK else { return false }
+        ssh_channel_close(channel)
+        return true
     }
 
     var lastError: String {

@@ -16,6 +16,12 @@ enum EC2Environment {
     static var sshKey: String? { environment["MOLECULE_EC2_SSH_KEY"] }
     static var available: Bool { endpoint != nil && sshOverride != nil && sshKey != nil }
     static var library: String { HostHarness.productsDirectory.appendingPathComponent("libProviderEC2.so").path }
+    /// Connections the sshd accepted so far (its log, next to the client key scripts/sshd-private made).
+    static func acceptedConnections() -> Int {
+        let log = URL(fileURLWithPath: sshKey ?? "/").deletingLastPathComponent().appendingPathComponent("sshd.log")
+        return ((try? String(contentsOf: log, encoding: .utf8)) ?? "").components(separatedBy: "Accepted publickey").count - 1
+    }
+
     /// The sshd's own host key, next to the client key scripts/sshd-private made.
     static var hostKeyFile: String { URL(fileURLWithPath: sshKey ?? "/").deletingLastPathComponent().appendingPathComponent("host_ed25519.pub").path }
 
@@ -237,7 +243,8 @@ struct EC2ProviderTests {
         let scratch = try EC2Environment.scratch("hostkey")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let id = "hk-\(UUID().uuidString.prefix(8).lowercased())"
-        let tofu = try EC2Environment.instance(owner: owner, scratch: scratch)
+        // No session reuse here: every verb connects, so every verb checks the host key.
+        let tofu = try EC2Environment.instance(owner: owner, scratch: scratch, ssh: ["idle_session_ms": 0])
         defer { Task { await tofu.shutdown() } }
         let started = try await tofu.call(.provision, ProvisionRequest(workspaceId: id), as: ProvisionResponse.self)
         let write = WriteFileRequest(workspaceId: id, path: "notes/a.txt", contentBase64: Data("hello".utf8).base64EncodedString())
@@ -256,11 +263,15 @@ struct EC2ProviderTests {
         try? FileManager.default.removeItem(at: record)
 
         // A pinned fingerprint: the right one works, a wrong one is refused.
-        let pinned = try EC2Environment.instance(owner: owner, scratch: scratch, ssh: ["host_key_sha256": .string(EC2Environment.hostKeyFingerprint())])
+        let pinned = try EC2Environment.instance(
+            owner: owner, scratch: scratch, ssh: ["host_key_sha256": .string(EC2Environment.hostKeyFingerprint()), "idle_session_ms": 0]
+        )
         defer { Task { await pinned.shutdown() } }
         let read = try await pinned.call(.readFile, FilePathRequest(workspaceId: id, path: "notes/a.txt"), as: FileContent.self)
         #expect(Data(base64Encoded: read.contentBase64) == Data("hello".utf8))
-        let wrong = try EC2Environment.instance(owner: owner, scratch: scratch, ssh: ["host_key_sha256": "SHA256:wrongwrongwrongwrongwrongwrongwrongwrong123"])
+        let wrong = try EC2Environment.instance(
+            owner: owner, scratch: scratch, ssh: ["host_key_sha256": "SHA256:wrongwrongwrongwrongwrongwrongwrongwrong123", "idle_session_ms": 0]
+        )
         defer { Task { await wrong.shutdown() } }
         do {
             _ = try await wrong.call(.listFiles, ListFilesRequest(workspaceId: id), as: ListFilesResponse.self)
@@ -432,5 +443,34 @@ struct EC2ProviderTests {
         _ = try EC2Environment.aws(["terminate-instances", "--instance-ids", instanceRef])
         try await host.waitForStatus(id, ["offline"], timeout: .seconds(15))
         #expect(try await host.request("DELETE", "/workspaces/\(id)?purge=true").status == 200)
+    }
+
+    @Test func filesVerbsReuseOneAuthenticatedSession() async throws {
+        let owner = "ec2-pool-\(UUID().uuidString.prefix(8).lowercased())"
+        let scratch = try EC2Environment.scratch("pool")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let instance = try EC2Environment.instance(owner: owner, scratch: scratch)
+        defer { Task { await instance.shutdown() } }
+        let id = "pool-\(UUID().uuidString.prefix(8).lowercased())"
+        _ = try await instance.call(.provision, ProvisionRequest(workspaceId: id), as: ProvisionResponse.self)
+        let before = EC2Environment.acceptedConnections()
+        for round in 0..<3 {
+            let content = Data("round \(round)".utf8)
+            _ = try await instance.call(.writeFile, WriteFileRequest(workspaceId: id, path: "r.txt", contentBase64: content.base64EncodedString()), as: FileWriteResponse.self)
+            let read = try await instance.call(.readFile, FilePathRequest(workspaceId: id, path: "r.txt"), as: FileContent.self)
+            #expect(Data(base64Encoded: read.contentBase64) == content)
+            _ = try await instance.call(.listFiles, ListFilesRequest(workspaceId: id), as: ListFilesResponse.self)
+        }
+        // A refused request does not cost the connection either.
+        do {
+            _ = try await instance.call(.readFile, FilePathRequest(workspaceId: id, path: "missing"), as: FileContent.self)
+            Issue.record("read of a missing file succeeded")
+        } catch {
+            #expect(error.status == .notFound, "\(error)")
+        }
+        _ = try await instance.call(.listFiles, ListFilesRequest(workspaceId: id), as: ListFilesResponse.self)
+        #expect(EC2Environment.acceptedConnections() - before == 1, "11 files verbs opened \(EC2Environment.acceptedConnections() - before) connections")
+        _ = try await instance.call(.stop, WorkspaceRef(workspaceId: id), as: StopResponse.self)
+        _ = try await instance.call(.removeStorage, WorkspaceRef(workspaceId: id), as: RemoveStorageResponse.self)
     }
 }

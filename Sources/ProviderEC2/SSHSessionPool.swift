@@ -1,0 +1,61 @@
+import Foundation
+import ProviderWire
+
+/// Authenticated SSH sessions kept for reuse per instance, so a burst of files verbs pays the TCP connection, the key
+/// exchange, Instance Connect and authentication once. A session is lent to one verb at a time; an idle one expires
+/// after `idleLimitMs`, is checked with a channel round trip before it is lent again, and is dropped with its instance.
+final class SSHSessionPool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var idle: [String: [(session: SSHSession, since: UInt64)]] = [:]
+    private let idleLimitNs: UInt64
+    private let maxIdlePerInstance = 4
+
+    /// `idleLimitMs == 0` disables reuse.
+    init(idleLimitMs: Int) { idleLimitNs = UInt64(max(0, idleLimitMs)) * 1_000_000 }
+
+    /// A live idle session to `instanceId`, if one is kept.
+    func take(_ instanceId: String) -> SSHSession? {
+        while true {
+            var expired: [SSHSession] = []
+            let candidate: SSHSession? = lock.withLock {
+                let now = MonotonicClock.now()
+                var list = idle[instanceId] ?? []
+                expired = list.filter { now - $0.since > idleLimitNs }.map(\.session)
+                list.removeAll { now - $0.since > idleLimitNs }
+                let session = list.popLast()?.session
+                idle[instanceId] = list.isEmpty ? nil : list
+                return session
+            }
+            expired.removeAll()  // closed outside the lock
+            guard let candidate else { return nil }
+            if candidate.isAlive() { return candidate }
+        }
+    }
+
+    /// Returns a session after a verb that used it without a transport failure.
+    /// Returns a session after a verb that used it without a transport failure; expired sessions of every instance
+    /// are closed on the way, so instances that are never used again keep nothing open.
+    func give(_ session: SSHSession, instanceId: String) {
+        guard idleLimitNs > 0 else { return }
+        var expired: [SSHSession] = []
+        lock.withLock {
+            let now = MonotonicClock.now()
+            for (key, list) in idle {
+                expired += list.filter { now - $0.since > idleLimitNs }.map(\.session)
+                let kept = list.filter { now - $0.since <= idleLimitNs }
+                idle[key] = kept.isEmpty ? nil : kept
+            }
+            var list = idle[instanceId] ?? []
+            guard list.count < maxIdlePerInstance else { return }
+            list.append((session, now))
+            idle[instanceId] = list
+        }
+        expired.removeAll()  // closed outside the lock
+    }
+
+    /// Drops every idle session to an instance (it was terminated).
+    func forget(_ instanceId: String) {
+        let dropped = lock.withLock { idle.removeValue(forKey: instanceId) }
+        _ = dropped
+    }
+}
