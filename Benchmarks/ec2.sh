@@ -32,6 +32,7 @@ providers:
       ami: ami-12c6146b
       state_dir: $work/ec2
       poll_interval_ms: 20
+      wait_for_bootstrap: false   # moto runs no user-data
       roots: {default: "$work/files/{workspace_id}"}
       ssh: {mode: static-key, user: root, sudo: false, override: "$ssh_target", key_path: "$sshd_dir/client_ed25519"}
 YAML

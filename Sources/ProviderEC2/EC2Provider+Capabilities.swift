@@ -5,6 +5,7 @@ import ProviderWire
 extension EC2Provider: PausingProvider {
     /// StopInstances (with `Hibernate=true` when configured): the instance stops costing compute and keeps its disks.
     func pause(_ request: WorkspaceRef, context: CallContext) throws -> InspectResponse {
+        runningInstances.forget(request.workspaceId)
         let instance = try liveInstance(request.workspaceId, verb: "pause", context: context)
         if !["stopping", "stopped"].contains(instance.state) {
             var parameters: EC2Client.Parameters = [("InstanceId.1", instance.id)]

@@ -49,10 +49,11 @@ extension EC2Provider: FileServingProvider {
         guard (0...0o7777).contains(mode) else { throw ProviderError.invalidArgument("mode \(mode) is not a file mode") }
         // Each missing parent is created and given to the agent's uid, checked against links one level at a time.
         let parents = (0..<(path.components.count - 1)).map { "\"$ROOT\"/" + path.components[0...$0].joined(separator: "/").shellQuoted }
-        try withFiles(request.workspaceId, prepare: true, context: context) { session, root in
+        try withFiles(request.workspaceId, context: context) { session, root in
             // The content goes to a fresh temporary file (mktemp: created exclusively, never through a link) renamed
             // over the target, which replaces a link rather than following it.
             let script = """
+                [ -d "$ROOT" ] || exit \(RemoteExit.rootMissing)
                 for d in \(parents.joined(separator: " ")); do inside "$d"; [ -d "$d" ] || { mkdir -- "$d"; own "$U:$U" "$d"; }; done
                 P="$ROOT"/\(path.string.shellQuoted); inside "$P"
                 [ ! -d "$P" ] || exit \(RemoteExit.wrongKind)
@@ -96,9 +97,10 @@ extension EC2Provider: PluginHostingProvider {
             entries.append(entry)
         }
         let files = entries.filter { $0.kind == .file }.count
-        try withFiles(request.workspaceId, prepare: true, context: context) { session, root in
+        try withFiles(request.workspaceId, context: context) { session, root in
             // Unpacked into a fresh staging directory, then swapped in: a failed unpack leaves the old plugin intact.
             let script = """
+                [ -d "$ROOT" ] || exit \(RemoteExit.rootMissing)
                 inside "$ROOT/plugins"; [ -d "$ROOT/plugins" ] || { mkdir -- "$ROOT/plugins"; own "$U:$U" "$ROOT/plugins"; }
                 D="$ROOT/plugins/"\(request.name.shellQuoted); inside "$D"
                 T=$(mktemp -d -- "$D.installing-XXXXXX"); chmod 755 "$T"

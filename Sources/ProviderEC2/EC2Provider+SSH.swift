@@ -10,7 +10,11 @@ extension EC2Provider {
         static let wrongKind = 45
         static let escapesRoot = 46
         static let notBootstrapped = 47
+        static let rootMissing = 48
     }
+
+    /// The message of the NOT_FOUND a writing script answers when the files root does not exist yet.
+    static let rootMissingMessage = "the files root does not exist yet"
 
     /// Who a remote script runs as. Inside the files root everything runs as the agent (`plugin_uid`, through
     /// `sudo -n -u`), so a link the workload planted there can never make the provider write as root; only creating
@@ -72,31 +76,42 @@ extension EC2Provider {
     /// The workspace's running instance: NOT_FOUND without one, CONFLICT while it is paused or starting.
     func runningInstance(_ workspaceId: String, context: CallContext) throws(ProviderError) -> EC2Instance {
         try Self.validate(workspaceId)
+        if let cached = runningInstances.get(workspaceId) { return cached }
         guard let instance = try instances(of: workspaceId, context: context).first(where: \.isLive) else {
             throw .notFound("workspace \(workspaceId) has no instance (its files are reachable while it runs)")
         }
         guard instance.state == "running" else {
             throw .conflict("instance \(instance.id) of workspace \(workspaceId) is \(instance.state); its files are reachable while it runs")
         }
+        runningInstances.put(instance, for: workspaceId)
         return instance
     }
 
-    /// Runs `body` with an authenticated session to the workspace's instance and its files root; `prepare` first
-    /// creates the root (privileged) and gives it to the agent's uid, for verbs that write.
-    func withFiles<T>(
-        _ workspaceId: String, prepare: Bool = false, context: CallContext, _ body: (SSHSession, _ root: String) throws -> T
-    ) throws -> T {
+    /// Runs `body` with an authenticated session (reused when one is idle) to the workspace's instance and its files
+    /// root. A writing script that finds no root (`exit 48`, before reading its input) gets it created — privileged,
+    /// then given to the agent's uid — and runs once more.
+    func withFiles<T>(_ workspaceId: String, context: CallContext, _ body: (SSHSession, _ root: String) throws -> T) throws -> T {
         let instance = try runningInstance(workspaceId, context: context)
-        let session = try sessions.take(instance.id) ?? openSession(instance, context: context)
         let root = root(runtime: instance.tags[EC2Tag.runtime], workspaceId: workspaceId)
+        let session: SSHSession
+        do { session = try sessions.take(instance.id) ?? openSession(instance, context: context) } catch {
+            runningInstances.forget(workspaceId)
+            throw error
+        }
         do {
-            if prepare { try prepareRoot(session, root: root, context: context) }
-            let result = try body(session, root)
+            let result: T
+            do { result = try body(session, root) } catch let error as ProviderError where error.status == .notFound && error.message.hasSuffix(Self.rootMissingMessage) {
+                try prepareRoot(session, root: root, context: context)
+                result = try body(session, root)
+            }
             sessions.give(session, instanceId: instance.id)
             return result
         } catch let error as ProviderError where error.status != .unavailable && error.status != .deadlineExceeded {
             // The command answered (not found, refused, …): the connection itself is fine to reuse.
             sessions.give(session, instanceId: instance.id)
+            throw error
+        } catch {
+            runningInstances.forget(workspaceId)
             throw error
         }
     }
@@ -129,6 +144,7 @@ extension EC2Provider {
         case RemoteExit.notFound: throw .notFound("\(what): not found")
         case RemoteExit.wrongKind: throw .invalidArgument("\(what): not a \(what.hasPrefix("list") ? "directory" : "regular file")")
         case RemoteExit.escapesRoot: throw .invalidArgument("\(what): the path leaves the workspace's files root through a link")
+        case RemoteExit.rootMissing: throw .notFound("\(what): \(Self.rootMissingMessage)")
         case RemoteExit.notBootstrapped: throw .unavailable("\(what): the instance's bootstrap has not mounted the configs volume yet")
         default:
             throw .internal("\(what) on \(session.target) failed (exit \(outcome.exitStatus)): \(outcome.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
@@ -160,7 +176,7 @@ extension EC2Provider {
         let session = try openSessionWhenReachable(instance, context: context)
         let root = root(runtime: runtime, workspaceId: workspaceId)
         if config.waitForBootstrap {
-            let seconds = max(1, min(config.bootTimeoutMs, context.remainingMilliseconds) / 1000)
+            let seconds = max(1, min(config.bootTimeoutMs, context.remainingMilliseconds, config.ssh.commandTimeoutMs - 1000) / 1000)
             let wait = "for i in $(seq 1 \(seconds)); do [ -e \"$ROOT/\(UserData.mountedMarker)\" ] && exit 0; sleep 1; done; exit \(RemoteExit.notBootstrapped)"
             try execute(session, root: root, wait, what: "wait for the bootstrap", as: .administrator, context: context)
         }

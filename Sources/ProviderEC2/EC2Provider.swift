@@ -17,6 +17,7 @@ final class EC2Provider: WorkspaceProvider, Sendable {
     let client: EC2Client
     let hostKeys: HostKeyStore
     let sessions: SSHSessionPool
+    let runningInstances: RunningInstanceCache
 
     init(configuration: ProviderConfiguration) throws {
         config = try configuration.decode(EC2Configuration.self, provider: Self.name)
@@ -27,6 +28,7 @@ final class EC2Provider: WorkspaceProvider, Sendable {
         let policy: HostKeyPolicy = config.ssh.hostKeySha256.map(HostKeyPolicy.pinned) ?? .trustOnFirstUse
         hostKeys = HostKeyStore(directory: URL(fileURLWithPath: config.stateDir).appendingPathComponent("host-keys"), policy: policy)
         sessions = SSHSessionPool(idleLimitMs: config.ssh.idleSessionMs)
+        runningInstances = RunningInstanceCache(ttlMs: config.ssh.idleSessionMs == 0 ? 0 : 5000)
     }
 
     // MARK: Names and tags
@@ -139,6 +141,7 @@ final class EC2Provider: WorkspaceProvider, Sendable {
     /// any step after RunInstances fails the new instance is terminated: a failed provision leaves nothing running.
     func launch(_ request: ProvisionRequest, ami: String, seed: [UInt8]?, context: CallContext) throws -> ProvisionResponse {
         let workspaceId = request.workspaceId
+        runningInstances.forget(workspaceId)
         let volume = try configsVolume(of: workspaceId, context: context) ?? createConfigsVolume(workspaceId, context: context)
         let runtimeImage = request.image.flatMap { $0.hasPrefix("ami-") ? nil : $0 } ?? config.runtimeImage
         var environment = request.env
@@ -275,6 +278,7 @@ final class EC2Provider: WorkspaceProvider, Sendable {
 
     func stop(_ request: WorkspaceRef, context: CallContext) throws -> StopResponse {
         try Self.validate(request.workspaceId)
+        runningInstances.forget(request.workspaceId)
         let live = try instances(of: request.workspaceId, context: context).filter(\.isLive)
         guard !live.isEmpty else { return StopResponse(stopped: false) }
         // Every live instance of the workspace goes: a duplicate left by a crash is reaped with the one on record.

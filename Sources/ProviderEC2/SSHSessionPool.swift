@@ -17,18 +17,21 @@ final class SSHSessionPool: @unchecked Sendable {
     func take(_ instanceId: String) -> SSHSession? {
         while true {
             var expired: [SSHSession] = []
-            let candidate: SSHSession? = lock.withLock {
+            var lentBack: UInt64 = 0
+            let candidate: (session: SSHSession, since: UInt64)? = lock.withLock {
                 let now = MonotonicClock.now()
                 var list = idle[instanceId] ?? []
                 expired = list.filter { now - $0.since > idleLimitNs }.map(\.session)
                 list.removeAll { now - $0.since > idleLimitNs }
-                let session = list.popLast()?.session
+                let entry = list.popLast()
                 idle[instanceId] = list.isEmpty ? nil : list
-                return session
+                return entry
             }
+            lentBack = candidate?.since ?? 0
             expired.removeAll()  // closed outside the lock
             guard let candidate else { return nil }
-            if candidate.isAlive() { return candidate }
+            // Returned moments ago: alive. Idle longer: one channel round trip proves it before it is lent.
+            if MonotonicClock.now() - lentBack < 2_000_000_000 || candidate.session.isAlive() { return candidate.session }
         }
     }
 
