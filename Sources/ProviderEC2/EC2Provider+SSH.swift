@@ -99,11 +99,7 @@ extension EC2Provider {
             throw error
         }
         do {
-            let result: T
-            do { result = try body(session, root) } catch let error as ProviderError where error.status == .notFound && error.message.hasSuffix(Self.rootMissingMessage) {
-                try prepareRoot(session, root: root, context: context)
-                result = try body(session, root)
-            }
+            let result = try Self.creatingRoot(prepare: { try prepareRoot(session, root: root, context: context) }) { try body(session, root) }
             sessions.give(session, instanceId: instance.id)
             return result
         } catch let error as ProviderError where error.status != .unavailable && error.status != .deadlineExceeded {
@@ -151,6 +147,28 @@ extension EC2Provider {
         }
     }
 
+    /// Runs `attempt`; when a writing script answered that the files root does not exist (`exit 48`, before reading its
+    /// input), runs `prepare` and `attempt` once more. In steady state the root exists and this costs nothing.
+    static func creatingRoot<T>(prepare: () throws -> Void, _ attempt: () throws -> T) throws -> T {
+        do { return try attempt() } catch let error as ProviderError where error.status == .notFound && error.message.hasSuffix(rootMissingMessage) {
+            try prepare()
+            return try attempt()
+        }
+    }
+
+    /// ``execute(_:root:_:stdin:what:as:context:)`` for a writing script, creating the root when it is missing.
+    func executeCreatingRoot(_ session: SSHSession, root: String, _ script: String, stdin: [UInt8], what: String, context: CallContext) throws(ProviderError) {
+        do {
+            _ = try Self.creatingRoot(prepare: { try prepareRoot(session, root: root, context: context) }) {
+                try execute(session, root: root, script, stdin: stdin, what: what, context: context)
+            }
+        } catch let error as ProviderError {
+            throw error
+        } catch {
+            throw .internal("\(what): \(error)")
+        }
+    }
+
     /// Creates the files root when missing and gives it to the agent's uid (the bootstrap does the same after mounting).
     func prepareRoot(_ session: SSHSession, root: String, context: CallContext) throws(ProviderError) {
         try execute(session, root: root, #"[ -d "$ROOT" ] || mkdir -p -- "$ROOT"; own "$U:$U" "$ROOT""#, what: "prepare the files root", as: .administrator, context: context)
@@ -180,17 +198,17 @@ extension EC2Provider {
             let wait = "for i in $(seq 1 \(seconds)); do [ -e \"$ROOT/\(UserData.mountedMarker)\" ] && exit 0; sleep 1; done; exit \(RemoteExit.notBootstrapped)"
             try execute(session, root: root, wait, what: "wait for the bootstrap", as: .administrator, context: context)
         }
-        try prepareRoot(session, root: root, context: context)
         if let seed {
-            let script = #"tar -xf - --no-same-owner -C "$ROOT"; [ "$(id -u)" != 0 ] || chown -h -R "$U:$U" "$ROOT""#
-            try execute(session, root: root, script, stdin: seed, what: "restore the configs", context: context)
+            let script = "[ -d \"$ROOT\" ] || exit \(RemoteExit.rootMissing)\n" + #"tar -xf - --no-same-owner -C "$ROOT"; [ "$(id -u)" != 0 ] || chown -h -R "$U:$U" "$ROOT""#
+            try executeCreatingRoot(session, root: root, script, stdin: seed, what: "restore the configs", context: context)
         }
         if let token {
             let script = """
+                [ -d "$ROOT" ] || exit \(RemoteExit.rootMissing)
                 T=$(mktemp -- "$ROOT/.auth_token.XXXXXX"); cat > "$T"; chmod 600 "$T"; own "$U:$U" "$T"
                 mv -f -- "$T" "$ROOT/.auth_token"
                 """
-            try execute(session, root: root, script, stdin: Array(token.utf8), what: "write the token", context: context)
+            try executeCreatingRoot(session, root: root, script, stdin: Array(token.utf8), what: "write the token", context: context)
         }
         sessions.give(session, instanceId: instance.id)
     }
