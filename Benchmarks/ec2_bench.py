@@ -60,7 +60,7 @@ for i in range(runs):  # interleaved so drift hits both equally
     elapsed, instance = boto_run(); boto_times.append(elapsed); ec2.terminate_instances(InstanceIds=[instance])
 h, b = statistics.median(host_times), statistics.median(boto_times)
 print(f"single create → running   Host median {h*1000:7.1f} ms   boto3 RunInstances median {b*1000:7.1f} ms   ratio {h/b:.2f}x "
-      f"(the Host also finds/creates and attaches the configs volume: 6 EC2 calls against 2)")
+      f"(the Host also creates and attaches the configs volume and writes the token over SSH: one new connection to this sshd costs about the ssh CLI figure below)")
 
 workspace = ids[0]
 payload = "x" * 4096
