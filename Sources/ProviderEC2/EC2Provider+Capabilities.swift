@@ -7,6 +7,7 @@ extension EC2Provider: PausingProvider {
     func pause(_ request: WorkspaceRef, context: CallContext) throws -> InspectResponse {
         runningInstances.forget(request.workspaceId)
         let instance = try liveInstance(request.workspaceId, verb: "pause", context: context)
+        sessions.forget(instance.id)
         if !["stopping", "stopped"].contains(instance.state) {
             var parameters: EC2Client.Parameters = [("InstanceId.1", instance.id)]
             if config.hibernate { parameters.append(("Hibernate", "true")) }
@@ -48,7 +49,7 @@ extension EC2Provider: SnapshottingProvider {
         let snapshotId = "msnap-\(prefix)-\(Int(Date().timeIntervalSince1970 * 1000))"
         let session = try openSession(instance, context: context)
         // The token is the old workspace's: never carried into another one.
-        let script = #"[ -d "$ROOT" ] || { tar -cf - -T /dev/null; exit 0; }; tar -C "$ROOT" --exclude=./.auth_token --exclude=./.molecule-mounted -cf - ."#
+        let script = #"[ -d "$ROOT" ] || { tar -cf - -T /dev/null; exit 0; }; tar -C "$ROOT" --ignore-failed-read --exclude=./.auth_token --exclude=./.molecule-mounted --exclude=./lost+found -cf - ."#
         let archive = try execute(
             session, root: root(runtime: instance.tags[EC2Tag.runtime], workspaceId: request.workspaceId), script, what: "archive the configs", context: context
         ).stdout

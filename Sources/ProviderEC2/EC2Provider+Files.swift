@@ -13,7 +13,7 @@ extension EC2Provider: FileServingProvider {
                 P="$ROOT"/\(base.string.shellQuoted); inside "$P"
                 if [ ! -e "$P" ]; then \(base.isRoot ? "exit 0" : "exit \(RemoteExit.notFound)"); fi
                 [ -d "$P" ] || exit \(RemoteExit.wrongKind)
-                find "$P" -mindepth 1 -maxdepth \(request.depth) -printf '%y\\t%s\\t%P\\n'
+                find "$P" -mindepth 1 -maxdepth \(request.depth) -path '*/lost+found' -prune -o -printf '%y\\t%s\\t%P\\n' 2>/dev/null || [ $? -eq 1 ]
                 """
             return try execute(session, root: root, script, what: "list \(base.isRoot ? "the files root" : base.string)", context: context).stdout
         }
@@ -54,7 +54,7 @@ extension EC2Provider: FileServingProvider {
             // over the target, which replaces a link rather than following it.
             let script = """
                 [ -d "$ROOT" ] || exit \(RemoteExit.rootMissing)
-                for d in \(parents.joined(separator: " ")); do inside "$d"; [ -d "$d" ] || { mkdir -- "$d"; own "$U:$U" "$d"; }; done
+                for d in \(parents.joined(separator: " ")); do inside "$d"; [ -d "$d" ] || { mkdir -- "$d" 2>/dev/null || [ -d "$d" ]; own "$U:$U" "$d"; }; done
                 P="$ROOT"/\(path.string.shellQuoted); inside "$P"
                 [ ! -d "$P" ] || exit \(RemoteExit.wrongKind)
                 T=$(mktemp -- "$P.molecule-XXXXXX")

@@ -93,12 +93,24 @@ extension EC2Provider {
     func withFiles<T>(_ workspaceId: String, context: CallContext, _ body: (SSHSession, _ root: String) throws -> T) throws -> T {
         let instance = try runningInstance(workspaceId, context: context)
         let root = root(runtime: instance.tags[EC2Tag.runtime], workspaceId: workspaceId)
-        let session: SSHSession
-        do { session = try sessions.take(instance.id) ?? openSession(instance, context: context) } catch {
+        var session: SSHSession
+        var pooled = false
+        do {
+            if let idle = sessions.take(instance.id) {
+                session = idle
+                pooled = true
+            } else {
+                session = try openSession(instance, context: context)
+            }
+        } catch {
             runningInstances.forget(workspaceId)
             throw error
         }
         do {
+            // A pooled connection that died while idle fails before any command runs: retried once on a new one.
+            if pooled, !session.canOpenChannels {
+                session = try openSession(instance, context: context)
+            }
             let result = try Self.creatingRoot(prepare: { try prepareRoot(session, root: root, context: context) }) { try body(session, root) }
             sessions.give(session, instanceId: instance.id)
             return result
@@ -170,8 +182,12 @@ extension EC2Provider {
     }
 
     /// Creates the files root when missing and gives it to the agent's uid (the bootstrap does the same after mounting).
+    /// Where instances run the bootstrap, a missing root means the configs volume is not mounted yet: UNAVAILABLE,
+    /// never a root created on the instance's own disk.
     func prepareRoot(_ session: SSHSession, root: String, context: CallContext) throws(ProviderError) {
-        try execute(session, root: root, #"[ -d "$ROOT" ] || mkdir -p -- "$ROOT"; own "$U:$U" "$ROOT""#, what: "prepare the files root", as: .administrator, context: context)
+        let mounted = config.waitForBootstrap ? "[ -e \"$ROOT/\(UserData.mountedMarker)\" ] || exit \(RemoteExit.notBootstrapped)\n" : ""
+        let script = mounted + #"[ -d "$ROOT" ] || mkdir -p -- "$ROOT"; own "$U:$U" "$ROOT""#
+        try execute(session, root: root, script, what: "prepare the files root", as: .administrator, context: context)
     }
 
     /// An authenticated session once the instance answers SSH, retried within the boot timeout (a new instance boots).

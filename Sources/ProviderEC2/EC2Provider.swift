@@ -193,7 +193,10 @@ final class EC2Provider: WorkspaceProvider, Sendable {
         let terminated = try client.call(
             "DescribeInstances", filters(workspaceId: workspaceId, extra: [("instance-state-name", ["terminated"])]), context: context
         )
-        let first = EC2Instance.all(in: terminated).count
+        // After the highest generation seen on a terminated instance (its ClientToken), and at least their count.
+        let previous = EC2Instance.all(in: terminated)
+        let highest = previous.compactMap { $0.clientToken.flatMap(Self.generation(of:)) }.max() ?? -1
+        let first = max(previous.count, highest + 1)
         for generation in first..<(first + 64) {
             let token = Self.clientToken(workspaceId: workspaceId, owner: config.owner, generation: generation)
             let document: XMLNode
@@ -214,6 +217,12 @@ final class EC2Provider: WorkspaceProvider, Sendable {
     /// At most 64 ASCII characters, stable per (owner, workspace, generation).
     static func clientToken(workspaceId: String, owner: String, generation: Int) -> String {
         "mh-\(String(fnv1a("\(owner)/\(workspaceId)"), radix: 16))-\(workspaceId.prefix(36))-g\(generation)"
+    }
+
+    /// The generation a client token of ours carries (`…-g<n>`).
+    static func generation(of token: String) -> Int? {
+        guard token.hasPrefix("mh-"), let marker = token.range(of: "-g", options: .backwards) else { return nil }
+        return Int(token[marker.upperBound...])
     }
 
     static func fnv1a(_ text: String) -> UInt64 {

@@ -10,10 +10,12 @@ struct EC2Instance: Sendable {
     var publicAddress: String?
     var availabilityZone: String?
     var launchTime: Date?
+    var clientToken: String?
     var tags: [String: String]
 
     init?(_ item: XMLNode) {
         guard let id = item.value("instanceId") else { return nil }
+        clientToken = item.value("clientToken")
         self.id = id
         state = item.value("instanceState", "name") ?? "pending"
         imageId = item.value("imageId")

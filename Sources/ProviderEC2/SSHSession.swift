@@ -36,7 +36,23 @@ final class SSHSession: @unchecked Sendable {
             throw .unavailable("ssh connect to \(target) failed: \(message)")
         }
         session = handle
+        // A peer that vanishes without a reset (an instance terminated elsewhere) must not hold a worker thread until
+        // TCP gives up: keepalives find it within ~25 s, and unacknowledged data fails after the connect timeout.
+        let fd = ssh_get_fd(handle)
+        if fd >= 0 {
+            var on: Int32 = 1, idle: Int32 = 10, interval: Int32 = 5, count: Int32 = 3
+            var userTimeout = UInt32(max(1000, timeoutMs))
+            let size = socklen_t(MemoryLayout<Int32>.size)
+            setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, size)
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE, &idle, size)
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPINTVL, &interval, size)
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPCNT, &count, size)
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_USER_TIMEOUT, &userTimeout, socklen_t(MemoryLayout<UInt32>.size))
+        }
     }
+
+    /// False once libssh has seen the connection fail.
+    var canOpenChannels: Bool { ssh_is_connected(session) != 0 }
 
     deinit {
         ssh_disconnect(session)
@@ -149,6 +165,9 @@ final class SSHSession: @unchecked Sendable {
             if status != -1 || ssh_channel_is_closed(channel) != 0 { break }
             try checkTime("waiting for the exit status from")
             usleep(10_000)
+        }
+        if status == -1 && ssh_is_connected(session) == 0 {
+            throw .unavailable("ssh \(target): the connection closed before the command's exit status arrived")
         }
         if inputFailed && status == 0 { throw .unavailable("ssh \(target): the command ended before reading all its input: \(lastError)") }
         return Outcome(exitStatus: Int(status), stdout: stdout, stderr: String(decoding: stderr.prefix(2000), as: UTF8.self))

@@ -46,6 +46,12 @@ struct UserData {
             "mkdir -p \"$ROOT\"",
             "mountpoint -q \"$ROOT\" || mount \"$DEV\" \"$ROOT\"",
             "chown \(uid):\(uid) \"$ROOT\"",
+            // Mounted again at every boot (pause/resume is a stop/start; user-data runs only on the first boot).
+            "UUID=$(blkid -s UUID -o value \"$DEV\")",
+            "grep -q \"^UUID=$UUID \" /etc/fstab || echo \"UUID=$UUID $ROOT ext4 defaults,nofail 0 2\" >> /etc/fstab",
+            // A relaunch on an existing volume finds the previous instance's (revoked) token: the container must wait
+            // for the one the provider writes next.
+            "rm -f \"$ROOT/.auth_token\"",
             "touch \"$ROOT/\(Self.mountedMarker)\"",
             "for i in $(seq 1 \"$WAIT\"); do [ -s \"$ROOT/.auth_token\" ] && break; sleep 1; done",
         ]

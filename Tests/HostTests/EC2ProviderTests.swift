@@ -468,8 +468,13 @@ struct EC2ProviderTests {
         } catch {
             #expect(error.status == .notFound, "\(error)")
         }
-        _ = try await instance.call(.listFiles, ListFilesRequest(workspaceId: id), as: ListFilesResponse.self)
-        #expect(EC2Environment.acceptedConnections() - before == 1, "11 files verbs opened \(EC2Environment.acceptedConnections() - before) connections")
+        // mkfs leaves a root-only lost+found in the volume: listings as the agent's uid skip it rather than fail.
+        let lostAndFound = scratch.appendingPathComponent("files/\(id)/lost+found")
+        try FileManager.default.createDirectory(at: lostAndFound, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try Data("x".utf8).write(to: lostAndFound.appendingPathComponent("#12"))
+        let deep = try await instance.call(.listFiles, ListFilesRequest(workspaceId: id, depth: 3), as: ListFilesResponse.self)
+        #expect(deep.files.map(\.path) == ["r.txt"], "\(deep.files)")
+        #expect(EC2Environment.acceptedConnections() - before == 1, "12 files verbs opened \(EC2Environment.acceptedConnections() - before) connections")
         _ = try await instance.call(.stop, WorkspaceRef(workspaceId: id), as: StopResponse.self)
         _ = try await instance.call(.removeStorage, WorkspaceRef(workspaceId: id), as: RemoveStorageResponse.self)
     }

@@ -89,6 +89,11 @@ struct EC2LogicTests {
         #expect(script.hasPrefix("#!/bin/bash\n"))
         #expect(script.contains("'EVIL=x'\\''; rm -rf / #'"))
         #expect(script.contains("WAIT=300") && script.contains("'/dev/xvdf'") && script.contains(".molecule-mounted"))
+        // Remounted at every boot (resume), and a previous instance's token never starts the new container.
+        #expect(script.contains("/etc/fstab") && script.contains("nofail"))
+        let removal = try #require(script.range(of: "rm -f \"$ROOT/.auth_token\""))
+        let marker = try #require(script.range(of: "touch \"$ROOT/.molecule-mounted\""))
+        #expect(removal.lowerBound < marker.lowerBound)
         #expect(script.contains("nvme-Amazon_Elastic_Block_Store_vol0abc"))
         let syntax = Process()
         syntax.executableURL = URL(fileURLWithPath: "/bin/bash")
@@ -110,6 +115,8 @@ struct EC2LogicTests {
         #expect(Set(tokens).count == tokens.count)
         #expect(tokens.allSatisfy { $0.utf8.count <= 64 && $0.allSatisfy(\.isASCII) })
         #expect(tokens[0] == EC2Provider.clientToken(workspaceId: "a", owner: "o", generation: 0))
+        #expect(tokens.map(EC2Provider.generation(of:)) == [0, 1, 0, 15])
+        #expect(EC2Provider.generation(of: "someone-else's-token") == nil)
     }
 
     @Test func retryDelaysGrowAndStayBounded() {
