@@ -48,8 +48,8 @@ extension EC2Provider: SnapshottingProvider {
         let prefix = String(request.workspaceId.prefix(12).lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" })
         let snapshotId = "msnap-\(prefix)-\(Int(Date().timeIntervalSince1970 * 1000))"
         let session = try openSession(instance, context: context)
-        // The token is the old workspace's: never carried into another one.
-        let script = #"[ -d "$ROOT" ] || { tar -cf - -T /dev/null; exit 0; }; tar -C "$ROOT" --ignore-failed-read --exclude=./.auth_token --exclude=./.molecule-mounted --exclude=./lost+found -cf - ."#
+        // The token and environment are the old workspace's: never carried into another one.
+        let script = #"[ -d "$ROOT" ] || { tar -cf - -T /dev/null; exit 0; }; tar -C "$ROOT" --ignore-failed-read --exclude=./.auth_token --exclude=./.molecule-env --exclude=./.molecule-mounted --exclude=./lost+found -cf - ."#
         let archive = try execute(
             session, root: root(runtime: instance.tags[EC2Tag.runtime], workspaceId: request.workspaceId), script, what: "archive the configs", context: context
         ).stdout

@@ -204,9 +204,13 @@ extension EC2Provider {
     }
 
     /// Writes into a new or running instance once its bootstrap mounted the configs volume: a snapshot's configs
-    /// (`seed`, a tar) and the workspace's token (`<root>/.auth_token`, 0600, the agent's). The token travels only
-    /// over SSH, never in user-data.
-    func deliver(seed: [UInt8]?, token: String?, to instance: EC2Instance, runtime: String?, workspaceId: String, context: CallContext) throws(ProviderError) {
+    /// (`seed`, a tar), the workspace's environment (``EnvironmentFile``) and, last, its token (`<root>/.auth_token`) —
+    /// the bootstrap starts the container once the token is there. Both files are 0600 and the agent's; neither ever
+    /// travels in user-data.
+    func deliver(
+        seed: [UInt8]?, environmentFile: String?, token: String?, to instance: EC2Instance, runtime: String?, workspaceId: String,
+        context: CallContext
+    ) throws(ProviderError) {
         let session = try openSessionWhenReachable(instance, context: context)
         let root = root(runtime: runtime, workspaceId: workspaceId)
         if config.waitForBootstrap {
@@ -218,13 +222,14 @@ extension EC2Provider {
             let script = "[ -d \"$ROOT\" ] || exit \(RemoteExit.rootMissing)\n" + #"tar -xf - --no-same-owner -C "$ROOT"; [ "$(id -u)" != 0 ] || chown -h -R "$U:$U" "$ROOT""#
             try executeCreatingRoot(session, root: root, script, stdin: seed, what: "restore the configs", context: context)
         }
-        if let token {
+        for (name, content) in [(EnvironmentFile.name, environmentFile), (".auth_token", token)] {
+            guard let content else { continue }
             let script = """
                 [ -d "$ROOT" ] || exit \(RemoteExit.rootMissing)
-                T=$(mktemp -- "$ROOT/.auth_token.XXXXXX"); cat > "$T"; chmod 600 "$T"; own "$U:$U" "$T"
-                mv -f -- "$T" "$ROOT/.auth_token"
+                T=$(mktemp -- "$ROOT/\(name).XXXXXX"); cat > "$T"; chmod 600 "$T"; own "$U:$U" "$T"
+                mv -f -- "$T" "$ROOT/\(name)"
                 """
-            try executeCreatingRoot(session, root: root, script, stdin: Array(token.utf8), what: "write the token", context: context)
+            try executeCreatingRoot(session, root: root, script, stdin: Array(content.utf8), what: "write \(name)", context: context)
         }
         sessions.give(session, instanceId: instance.id)
     }

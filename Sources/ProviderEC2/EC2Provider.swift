@@ -122,7 +122,10 @@ final class EC2Provider: WorkspaceProvider, Sendable {
         if let existing = try instances(of: request.workspaceId, context: context).first(where: \.isLive) {
             // Idempotent: the live instance answers, and receives the token this request carries.
             if let token = request.token, existing.state == "running" {
-                try deliver(seed: nil, token: token, to: existing, runtime: request.runtime, workspaceId: request.workspaceId, context: context)
+                try deliver(
+                    seed: nil, environmentFile: nil, token: token, to: existing, runtime: request.runtime, workspaceId: request.workspaceId,
+                    context: context
+                )
             }
             return ProvisionResponse(instanceRef: existing.id, state: existing.instanceState, address: address(of: existing))
         }
@@ -147,9 +150,11 @@ final class EC2Provider: WorkspaceProvider, Sendable {
         var environment = request.env
         if let platform = request.platformUrl { environment["PLATFORM_URL"] = platform }
         if let tier = request.tier { environment["TIER"] = String(tier) }
+        let environmentFile = try EnvironmentFile.render(environment)  // refused before anything is launched
+        let delivery = environment.isEmpty ? nil : environmentFile
         let userData = try UserData(
             workspaceId: workspaceId, root: root(runtime: request.runtime, workspaceId: workspaceId), volumeId: volume.id,
-            device: config.configsDevice, runtimeImage: runtimeImage, command: request.command, environment: environment,
+            device: config.configsDevice, runtimeImage: runtimeImage, command: request.command,
             uid: config.pluginUid, bootTimeoutSeconds: config.bootTimeoutMs / 1000
         ).rendered()
         var parameters: EC2Client.Parameters = [
@@ -173,8 +178,11 @@ final class EC2Provider: WorkspaceProvider, Sendable {
         do {
             let running = try waitForInstance(instance.id, state: "running", context: context)
             try attach(volume, to: running, context: context)
-            if seed != nil || request.token != nil {
-                try deliver(seed: seed, token: request.token, to: running, runtime: request.runtime, workspaceId: workspaceId, context: context)
+            if seed != nil || delivery != nil || request.token != nil {
+                try deliver(
+                    seed: seed, environmentFile: delivery, token: request.token, to: running, runtime: request.runtime, workspaceId: workspaceId,
+                    context: context
+                )
             }
             HostServices.current?.emitEvent(type: "instance.started", workspaceId: workspaceId, detail: ["ref": running.id])
             return ProvisionResponse(instanceRef: running.id, state: .running, address: address(of: running))

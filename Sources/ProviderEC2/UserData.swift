@@ -5,8 +5,9 @@ import ProviderWire
 /// mount it at the runtime's root and mark it mounted, wait for the provider to deliver the token over SSH, then start
 /// the workspace runtime container with `/configs` bind-mounted and the workspace's environment.
 ///
-/// The token is never part of user-data: user-data is readable through DescribeInstanceAttribute and the instance
-/// metadata service.
+/// Neither the token nor the workspace's environment (which may carry secrets) is part of user-data, which the EC2 API
+/// (DescribeInstanceAttribute) and the instance metadata service hand out: the provider writes both over SSH
+/// (``EnvironmentFile``, then the token), and the bootstrap starts the container once the token is there.
 struct UserData {
     var workspaceId: String
     var root: String
@@ -14,7 +15,6 @@ struct UserData {
     var device: String
     var runtimeImage: String?
     var command: [String]?
-    var environment: [String: String]
     var uid: Int
     /// How long the bootstrap waits for the volume and for the token.
     var bootTimeoutSeconds: Int
@@ -24,12 +24,12 @@ struct UserData {
 
     /// The script, at most 16 KiB once base64-encoded (EC2's limit), else INVALID_ARGUMENT.
     func rendered() throws(ProviderError) -> String {
-        var env = environment
-        env["WORKSPACE_ID"] = workspaceId
-        env["WORKSPACE_CONFIG_PATH"] = "/configs"
-        env["CONFIGS_DIR"] = "/configs"
-        env["MOLECULE_WORKSPACE_TOKEN_FILE"] = "/configs/.auth_token"
+        let env = [
+            "WORKSPACE_ID": workspaceId, "WORKSPACE_CONFIG_PATH": "/configs", "CONFIGS_DIR": "/configs",
+            "MOLECULE_WORKSPACE_TOKEN_FILE": "/configs/.auth_token",
+        ]
         let envFlags = env.sorted { $0.key < $1.key }.map { "-e \("\($0.key)=\($0.value)".shellQuoted)" }.joined(separator: " ")
+            + " \"${ENVFILE[@]}\""
         let nvmeName = "nvme-Amazon_Elastic_Block_Store_" + volumeId.replacingOccurrences(of: "-", with: "")
         let xvd = device.hasPrefix("/dev/sd") ? "/dev/xvd" + device.dropFirst("/dev/sd".count) : device
         var lines = [
@@ -51,7 +51,7 @@ struct UserData {
             "grep -q \"^UUID=$UUID \" /etc/fstab || echo \"UUID=$UUID $ROOT ext4 defaults,nofail 0 2\" >> /etc/fstab",
             // A relaunch on an existing volume finds the previous instance's (revoked) token: the container must wait
             // for the one the provider writes next.
-            "rm -f \"$ROOT/.auth_token\"",
+            "rm -f \"$ROOT/.auth_token\" \"$ROOT/\(EnvironmentFile.name)\"",
             "touch \"$ROOT/\(Self.mountedMarker)\"",
             "for i in $(seq 1 \"$WAIT\"); do [ -s \"$ROOT/.auth_token\" ] && break; sleep 1; done",
         ]
@@ -59,6 +59,7 @@ struct UserData {
             let name = "molecule-" + workspaceId
             let argv = (command ?? []).map(\.shellQuoted).joined(separator: " ")
             lines.append("command -v docker >/dev/null || { apt-get update -qq && apt-get install -y -qq docker.io; }")
+            lines.append("ENVFILE=(); [ -f \"$ROOT/\(EnvironmentFile.name)\" ] && ENVFILE=(--env-file \"$ROOT/\(EnvironmentFile.name)\")")
             lines.append("docker rm -f \(name.shellQuoted) >/dev/null 2>&1 || true")
             lines.append("docker run -d --name \(name.shellQuoted) --restart unless-stopped --network host -v \"$ROOT\":/configs \(envFlags) \(image.shellQuoted) \(argv)")
         }
@@ -67,5 +68,27 @@ struct UserData {
             throw .invalidArgument("the rendered user-data is larger than EC2's 16 KiB limit; pass fewer or smaller env values")
         }
         return script
+    }
+}
+
+/// The workspace's environment as a Docker `--env-file` (`KEY=VALUE` lines), written over SSH into the files root
+/// (0600, the agent's) instead of user-data.
+enum EnvironmentFile {
+    static let name = ".molecule-env"
+
+    /// The file's content; a key that is not a shell identifier or a value with a newline or NUL is INVALID_ARGUMENT
+    /// (an env file cannot carry them).
+    static func render(_ environment: [String: String]) throws(ProviderError) -> String {
+        var lines: [String] = []
+        for (key, value) in environment.sorted(by: { $0.key < $1.key }) {
+            guard let first = key.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic),
+                key.unicodeScalars.allSatisfy({ $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) })
+            else { throw .invalidArgument("environment variable name \"\(key)\" is not valid") }
+            guard !value.contains("\n"), !value.contains("\r"), !value.contains("\0") else {
+                throw .invalidArgument("environment variable \(key) contains a newline or NUL, which an env file cannot carry")
+            }
+            lines.append("\(key)=\(value)")
+        }
+        return lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")
     }
 }

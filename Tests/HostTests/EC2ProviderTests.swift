@@ -164,17 +164,18 @@ struct EC2ProviderTests {
         #expect(EC2Environment.tag(machine, "molecule:owner") == owner)
         #expect(EC2Environment.tag(machine, "molecule:managed") == "true")
         #expect(machine["ClientToken"]?.stringValue?.hasPrefix("mh-") == true && machine["ClientToken"]?.stringValue?.hasSuffix("-g0") == true)
-        // The bootstrap carries the workspace's identity, environment and configs mount — never its token, which
-        // arrives over SSH (0600, the agent's uid) in the instance's files root.
+        // The bootstrap carries the workspace's identity and configs mount — never its token or environment, which
+        // arrive over SSH (0600, the agent's uid) in the instance's files root.
         let attribute = try EC2Environment.aws(["describe-instance-attribute", "--instance-id", first.instanceRef, "--attribute", "userData"])
         let userData = String(decoding: Data(base64Encoded: attribute["UserData"]?["Value"]?.stringValue ?? "") ?? Data(), as: UTF8.self)
-        #expect(userData.contains("WORKSPACE_ID=\(id)") && userData.contains("MODEL=m1"), "\(userData)")
-        #expect(userData.contains("PLATFORM_URL=http://127.0.0.1:9") && userData.contains(":/configs"), "\(userData)")
-        #expect(!userData.contains("t0k3n-ec2"), "the token is in user-data")
-        let tokenFile = scratch.appendingPathComponent("files/\(id)/.auth_token").path
-        #expect(FileManager.default.contents(atPath: tokenFile) == Data("t0k3n-ec2".utf8))
-        let tokenAttributes = try FileManager.default.attributesOfItem(atPath: tokenFile)
-        #expect((tokenAttributes[.posixPermissions] as? Int) == 0o600 && (tokenAttributes[.ownerAccountID] as? Int) == 1000, "\(tokenAttributes)")
+        #expect(userData.contains("WORKSPACE_ID=\(id)") && userData.contains(":/configs") && userData.contains("--env-file"), "\(userData)")
+        #expect(!userData.contains("t0k3n-ec2") && !userData.contains("MODEL=m1"), "a secret is in user-data")
+        for (name, content) in [(".auth_token", "t0k3n-ec2"), (".molecule-env", "MODEL=m1\nPLATFORM_URL=http://127.0.0.1:9\nTIER=2\n")] {
+            let path = scratch.appendingPathComponent("files/\(id)/\(name)").path
+            #expect(FileManager.default.contents(atPath: path) == Data(content.utf8), "\(name)")
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            #expect((attributes[.posixPermissions] as? Int) == 0o600 && (attributes[.ownerAccountID] as? Int) == 1000, "\(name): \(attributes)")
+        }
         // The configs volume: tagged, attached at the configured device.
         let volumes = try EC2Environment.volumes(tag: "molecule:workspace-id", id).filter { EC2Environment.tag($0, "molecule:role") == "configs" }
         try #require(volumes.count == 1, "\(volumes.count) configs volumes")

@@ -83,11 +83,12 @@ struct EC2LogicTests {
     @Test func userDataQuotesEverythingAndRespectsTheSizeLimit() throws {
         let data = UserData(
             workspaceId: "ws-1", root: "/configs", volumeId: "vol-0abc", device: "/dev/sdf", runtimeImage: "img:1",
-            command: ["sh", "-c", "echo '$HOME'"], environment: ["EVIL": "x'; rm -rf / #"], uid: 1000, bootTimeoutSeconds: 300
+            command: ["sh", "-c", "echo 'it s' $HOME"], uid: 1000, bootTimeoutSeconds: 300
         )
         let script = try data.rendered()
         #expect(script.hasPrefix("#!/bin/bash\n"))
-        #expect(script.contains("'EVIL=x'\\''; rm -rf / #'"))
+        #expect(script.contains(#"'sh' '-c' 'echo '\''it s'\'' $HOME'"#), "\(script)")
+        #expect(script.contains("ENVFILE=(--env-file \"$ROOT/.molecule-env\")") && script.contains("\"${ENVFILE[@]}\""))
         #expect(script.contains("WAIT=300") && script.contains("'/dev/xvdf'") && script.contains(".molecule-mounted"))
         // Remounted at every boot (resume), and a previous instance's token never starts the new container.
         #expect(script.contains("/etc/fstab") && script.contains("nofail"))
@@ -102,8 +103,17 @@ struct EC2LogicTests {
         syntax.waitUntilExit()
         #expect(syntax.terminationStatus == 0, "the rendered bootstrap is not valid bash")
         var huge = data
-        huge.environment = ["BIG": String(repeating: "x", count: 20_000)]
+        huge.command = [String(repeating: "x", count: 20_000)]
         #expect(throws: ProviderError.self) { try huge.rendered() }
+    }
+
+    @Test func theEnvironmentFileCarriesValuesVerbatimAndRefusesWhatItCannot() throws {
+        let file = try EnvironmentFile.render(["EVIL": "x'; rm -rf / # $(id)", "PLATFORM_URL": "http://h:1", "_X1": ""])
+        #expect(file == "EVIL=x'; rm -rf / # $(id)\nPLATFORM_URL=http://h:1\n_X1=\n")
+        #expect(try EnvironmentFile.render([:]) == "")
+        for bad in [["A\nB": "v"], ["1A": "v"], ["A-B": "v"], ["A": "line\nbreak"], ["A": "nul\u{0}"]] {
+            #expect(throws: ProviderError.self, "\(bad)") { try EnvironmentFile.render(bad) }
+        }
     }
 
     @Test func clientTokensAreStableBoundedAndDistinct() {
