@@ -56,8 +56,3 @@ struct DockerEngine: Sendable {
         }
     }
 }
-
-extension String {
-    /// Percent-encodes a query value.
-    var queryEscaped: String { addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? self }
-}

@@ -1,4 +1,5 @@
 import Foundation
+import ProviderHTTP
 import ProviderKit
 import ProviderWire
 

@@ -1,5 +1,6 @@
 import Foundation
 import ProviderABI
+import ProviderHTTP
 import ProviderKit
 import ProviderWire
 

@@ -28,8 +28,8 @@ struct EC2Client: Sendable {
     /// Calls `action` and answers the parsed XML document of a 2xx answer.
     @discardableResult
     func call(_ action: String, _ parameters: Parameters = [], context: CallContext) throws(ProviderError) -> XMLNode {
-        var form = "Action=\(action.formEscaped)&Version=\(Self.apiVersion)"
-        for (key, value) in parameters { form += "&\(key.formEscaped)=\(value.formEscaped)" }
+        var form = "Action=\(action.queryEscaped)&Version=\(Self.apiVersion)"
+        for (key, value) in parameters { form += "&\(key.queryEscaped)=\(value.queryEscaped)" }
         let request = CurlRequest(
             method: "POST", url: endpoint, headers: ["Content-Type: application/x-www-form-urlencoded; charset=utf-8"] + credentials.tokenHeaders,
             body: Array(form.utf8), awsSigV4: (parameter: "aws:amz:\(region):ec2", userPassword: credentials.userPassword), timeoutMs: 30_000
@@ -188,12 +188,5 @@ struct EC2Failure: Sendable {
         default:
             return .internal(text, nativeCode: native)
         }
-    }
-}
-
-extension String {
-    /// Percent-encoding for `application/x-www-form-urlencoded` (RFC 3986 unreserved characters kept).
-    var formEscaped: String {
-        addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")) ?? self
     }
 }

@@ -68,13 +68,7 @@ extension EC2Provider: SnapshottingProvider {
                 ("BlockDeviceMapping.1.DeviceName", config.configsDevice), ("BlockDeviceMapping.1.NoDevice", ""),
             ] + Self.tagSpecification(1, "image", imageTags), context: context
         )
-        guard let imageId = created.value("imageId") else { throw ProviderError.internal("CreateImage answered no imageId") }
-        // Tag explicitly as well: not every EC2 implementation applies TagSpecification on CreateImage.
-        var tagParameters: EC2Client.Parameters = [("ResourceId.1", imageId)]
-        for (index, tag) in imageTags.sorted(by: { $0.key < $1.key }).enumerated() {
-            tagParameters += [("Tag.\(index + 1).Key", tag.key), ("Tag.\(index + 1).Value", tag.value)]
-        }
-        try client.call("CreateTags", tagParameters, context: context)
+        guard created.value("imageId") != nil else { throw ProviderError.internal("CreateImage answered no imageId") }
         return SnapshotResponse(snapshotId: snapshotId)
     }
 
@@ -106,13 +100,13 @@ extension EC2Provider {
     /// CreateImage returns at once and the AMI becomes `available` minutes later: wait (bounded) before launching it.
     func waitForImage(_ image: EC2Image, context: CallContext) throws(ProviderError) {
         var state = image.state
-        let limit = MonotonicClock.now() + UInt64(config.bootTimeoutMs) * 1_000_000
+        let limit = bootLimit()
         while state != "available" {
             guard state == "pending", MonotonicClock.now() < limit else {
                 throw state == "pending" ? .deadlineExceeded("image \(image.id) is still pending") : .conflict("image \(image.id) is \(state)")
             }
             try context.checkDeadline("waiting for image \(image.id)")
-            usleep(useconds_t(min(config.pollIntervalMs, max(1, context.remainingMilliseconds)) * 1000))
+            waitBeforeNextPoll(context)
             let document = try client.call("DescribeImages", [("ImageId.1", image.id)], context: context)
             state = document.items("imagesSet").first?.value("imageState") ?? "unknown"
         }

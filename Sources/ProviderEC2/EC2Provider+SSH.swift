@@ -192,13 +192,13 @@ extension EC2Provider {
 
     /// An authenticated session once the instance answers SSH, retried within the boot timeout (a new instance boots).
     func openSessionWhenReachable(_ instance: EC2Instance, context: CallContext) throws(ProviderError) -> SSHSession {
-        let limit = MonotonicClock.now() + UInt64(config.bootTimeoutMs) * 1_000_000
+        let limit = bootLimit()
         while true {
             do throws(ProviderError) {
                 return try openSession(instance, context: context)
             } catch let error where error.status == .unavailable && MonotonicClock.now() < limit {
                 try context.checkDeadline("waiting for SSH on \(instance.id): \(error.message)")
-                usleep(useconds_t(min(config.pollIntervalMs, max(1, context.remainingMilliseconds)) * 1000))
+                waitBeforeNextPoll(context)
             }
         }
     }

@@ -44,13 +44,22 @@ final class EC2Provider: WorkspaceProvider, Sendable {
         [EC2Tag.workspaceId: workspaceId, EC2Tag.owner: config.owner, EC2Tag.managed: "true"].merging(extra) { _, new in new }
     }
 
-    /// `TagSpecification.N` parameters for `resource` types.
+    /// `TagSpecification.N` parameters for `resource` types, tags in key order.
     static func tagSpecification(_ index: Int, _ resource: String, _ tags: [String: String]) -> EC2Client.Parameters {
-        var parameters: EC2Client.Parameters = [("TagSpecification.\(index).ResourceType", resource)]
-        for (position, tag) in tags.sorted(by: { $0.key < $1.key }).enumerated() {
-            parameters += [("TagSpecification.\(index).Tag.\(position + 1).Key", tag.key), ("TagSpecification.\(index).Tag.\(position + 1).Value", tag.value)]
-        }
-        return parameters
+        [("TagSpecification.\(index).ResourceType", resource)]
+            + tags.sorted(by: { $0.key < $1.key }).enumerated().flatMap { position, tag in
+                [("TagSpecification.\(index).Tag.\(position + 1).Key", tag.key), ("TagSpecification.\(index).Tag.\(position + 1).Value", tag.value)]
+            }
+    }
+
+    // MARK: Waiting
+
+    /// When a wait for the backend (boot, volume release, image) gives up, whatever the call's deadline.
+    func bootLimit() -> UInt64 { MonotonicClock.now() + UInt64(config.bootTimeoutMs) * 1_000_000 }
+
+    /// Sleeps one poll interval on the provider's worker thread, never past the call's deadline.
+    func waitBeforeNextPoll(_ context: CallContext) {
+        usleep(useconds_t(min(config.pollIntervalMs, max(1, context.remainingMilliseconds)) * 1000))
     }
 
     /// `Filter.N` parameters: tag filters for the owner (and workspace), plus any extra filters.
@@ -89,7 +98,7 @@ final class EC2Provider: WorkspaceProvider, Sendable {
 
     /// Polls `DescribeInstances` until the instance reaches `state`, bounded by the boot timeout and the deadline.
     func waitForInstance(_ id: String, state wanted: String, context: CallContext) throws(ProviderError) -> EC2Instance {
-        let limit = MonotonicClock.now() + UInt64(config.bootTimeoutMs) * 1_000_000
+        let limit = bootLimit()
         var last = "unknown"
         while MonotonicClock.now() < limit {
             try context.checkDeadline("waiting for \(id) to be \(wanted) (it is \(last))")
@@ -105,7 +114,7 @@ final class EC2Provider: WorkspaceProvider, Sendable {
             } catch let error where error.status == .notFound {
                 last = "not yet visible"  // EC2 is eventually consistent right after RunInstances.
             }
-            usleep(useconds_t(min(config.pollIntervalMs, max(1, context.remainingMilliseconds)) * 1000))
+            waitBeforeNextPoll(context)
         }
         throw .deadlineExceeded("instance \(id) did not become \(wanted) within \(config.bootTimeoutMs) ms (last \(last))")
     }
@@ -281,7 +290,7 @@ final class EC2Provider: WorkspaceProvider, Sendable {
                 }
             }
             try context.checkDeadline("waiting for volume \(volume.id) to be released (\(current.state))")
-            usleep(useconds_t(min(config.pollIntervalMs, max(1, context.remainingMilliseconds)) * 1000))
+            waitBeforeNextPoll(context)
             let document = try client.call("DescribeVolumes", [("VolumeId.1", volume.id)], context: context)
             guard let fresh = document.items("volumeSet").compactMap(EC2Volume.init).first else { throw .notFound("volume \(volume.id) disappeared") }
             current = fresh

@@ -19,10 +19,8 @@ final class SSHSessionPool: @unchecked Sendable {
             var expired: [SSHSession] = []
             var lentBack: UInt64 = 0
             let candidate: (session: SSHSession, since: UInt64)? = lock.withLock {
-                let now = MonotonicClock.now()
+                expired = removeExpired()
                 var list = idle[instanceId] ?? []
-                expired = list.filter { now - $0.since > idleLimitNs }.map(\.session)
-                list.removeAll { now - $0.since > idleLimitNs }
                 let entry = list.popLast()
                 idle[instanceId] = list.isEmpty ? nil : list
                 return entry
@@ -42,18 +40,25 @@ final class SSHSessionPool: @unchecked Sendable {
         guard idleLimitNs > 0 else { return }
         var expired: [SSHSession] = []
         lock.withLock {
-            let now = MonotonicClock.now()
-            for (key, list) in idle {
-                expired += list.filter { now - $0.since > idleLimitNs }.map(\.session)
-                let kept = list.filter { now - $0.since <= idleLimitNs }
-                idle[key] = kept.isEmpty ? nil : kept
-            }
+            expired = removeExpired()
             var list = idle[instanceId] ?? []
             guard list.count < maxIdlePerInstance else { return }
-            list.append((session, now))
+            list.append((session, MonotonicClock.now()))
             idle[instanceId] = list
         }
         expired.removeAll()  // closed outside the lock
+    }
+
+    /// Takes every expired session out of `idle` (of every instance); the caller closes them after unlocking.
+    private func removeExpired() -> [SSHSession] {
+        let now = MonotonicClock.now()
+        var expired: [SSHSession] = []
+        for (key, list) in idle {
+            expired += list.filter { now - $0.since > idleLimitNs }.map(\.session)
+            let kept = list.filter { now - $0.since <= idleLimitNs }
+            idle[key] = kept.isEmpty ? nil : kept
+        }
+        return expired
     }
 
     /// Drops every idle session to an instance (it was terminated).

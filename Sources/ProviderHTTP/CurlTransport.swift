@@ -1,4 +1,5 @@
 import CCurl
+import Foundation
 import ProviderKit
 import ProviderWire
 
@@ -98,6 +99,14 @@ public enum CurlTransport {
         var status = 0
         ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         return CurlResponse(status: status, body: sink.bytes)
+    }
+}
+
+extension String {
+    /// Percent-encoding for a URL query or `application/x-www-form-urlencoded` value: only RFC 3986's unreserved ASCII
+    /// characters are kept.
+    public var queryEscaped: String {
+        addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")) ?? self
     }
 }
 

@@ -70,6 +70,11 @@ enum EC2Environment {
         try aws(["describe-volumes", "--filters", "Name=tag:\(tag),Values=\(value)"])["Volumes"]?.arrayValue ?? []
     }
 
+    /// moto's configs volumes (`molecule:role=configs`) carrying `tag=value`.
+    static func configsVolumes(tag: String, _ value: String) throws -> [JSONValue] {
+        try volumes(tag: tag, value).filter { self.tag($0, "molecule:role") == "configs" }
+    }
+
     static func tag(_ resource: JSONValue, _ key: String) -> String? {
         resource["Tags"]?.arrayValue?.first { $0["Key"]?.stringValue == key }?["Value"]?.stringValue
     }
@@ -138,7 +143,7 @@ struct EC2ProviderTests {
         #expect(report.verbs.count == Verb.allCases.count, "the EC2 provider claims \(report.verbs.count) verbs")
         // moto's view: nothing of this owner still running, no configs volume left; the one snapshot AMI is kept.
         #expect(try EC2Environment.instances(tag: "molecule:owner", owner).isEmpty)
-        #expect(try EC2Environment.volumes(tag: "molecule:owner", owner).filter { EC2Environment.tag($0, "molecule:role") == "configs" }.isEmpty)
+        #expect(try EC2Environment.configsVolumes(tag: "molecule:owner", owner).isEmpty)
         let images = try EC2Environment.aws(["describe-images", "--owners", "self", "--filters", "Name=tag:molecule:owner,Values=\(owner)"])["Images"]?.arrayValue ?? []
         #expect(images.count == 1, "\(images.count) snapshot images")
         for image in images { if let id = image["ImageId"]?.stringValue { _ = try? EC2Environment.aws(["deregister-image", "--image-id", id]) } }
@@ -177,7 +182,7 @@ struct EC2ProviderTests {
             #expect((attributes[.posixPermissions] as? Int) == 0o600 && (attributes[.ownerAccountID] as? Int) == 1000, "\(name): \(attributes)")
         }
         // The configs volume: tagged, attached at the configured device.
-        let volumes = try EC2Environment.volumes(tag: "molecule:workspace-id", id).filter { EC2Environment.tag($0, "molecule:role") == "configs" }
+        let volumes = try EC2Environment.configsVolumes(tag: "molecule:workspace-id", id)
         try #require(volumes.count == 1, "\(volumes.count) configs volumes")
         let volumeId = try #require(volumes[0]["VolumeId"]?.stringValue)
         #expect(EC2Environment.tag(volumes[0], "molecule:owner") == owner)
@@ -193,7 +198,7 @@ struct EC2ProviderTests {
         #expect(terminated.map { $0["InstanceId"]?.stringValue } == [first.instanceRef])
         let again = try await instance.call(.provision, request, as: ProvisionResponse.self)
         #expect(again.instanceRef != first.instanceRef)
-        let reattached = try EC2Environment.volumes(tag: "molecule:workspace-id", id).filter { EC2Environment.tag($0, "molecule:role") == "configs" }
+        let reattached = try EC2Environment.configsVolumes(tag: "molecule:workspace-id", id)
         #expect(reattached.map { $0["VolumeId"]?.stringValue } == [volumeId])
         #expect(reattached.first?["Attachments"]?.arrayValue?.first?["InstanceId"]?.stringValue == again.instanceRef)
         // remove_storage refuses while attached, then deletes once stopped.
@@ -206,7 +211,7 @@ struct EC2ProviderTests {
         _ = try await instance.call(.stop, WorkspaceRef(workspaceId: id), as: StopResponse.self)
         let removed = try await instance.call(.removeStorage, WorkspaceRef(workspaceId: id), as: RemoveStorageResponse.self)
         #expect(removed.removed)
-        #expect(try EC2Environment.volumes(tag: "molecule:workspace-id", id).filter { EC2Environment.tag($0, "molecule:role") == "configs" }.isEmpty)
+        #expect(try EC2Environment.configsVolumes(tag: "molecule:workspace-id", id).isEmpty)
     }
 
     @Test func instanceConnectModeSendsTheEphemeralKeyAndRecordsTheHostKey() async throws {
@@ -384,7 +389,7 @@ struct EC2ProviderTests {
         }
         let restarted = try #require(current, "no instance after the restart")
         #expect(restarted != instanceRef)
-        let volume = try EC2Environment.volumes(tag: "molecule:workspace-id", id).filter { EC2Environment.tag($0, "molecule:role") == "configs" }
+        let volume = try EC2Environment.configsVolumes(tag: "molecule:workspace-id", id)
         #expect(volume.count == 1 && volume.first?["Attachments"]?.arrayValue?.first?["InstanceId"]?.stringValue == restarted, "\(volume)")
         let listed = try await host.request("GET", "/workspaces/\(id)/plugins")
         #expect(listed.text.contains("\"p1\""), "\(listed.text)")
@@ -392,7 +397,7 @@ struct EC2ProviderTests {
         // Delete terminates the instance; purge removes the configs volume too.
         #expect(try await host.request("DELETE", "/workspaces/\(id)?purge=true").status == 200)
         #expect(try EC2Environment.instances(tag: "molecule:workspace-id", id).isEmpty, "the instance survived delete")
-        let volumes = try EC2Environment.volumes(tag: "molecule:workspace-id", id).filter { EC2Environment.tag($0, "molecule:role") == "configs" }
+        let volumes = try EC2Environment.configsVolumes(tag: "molecule:workspace-id", id)
         #expect(volumes.isEmpty, "the configs volume survived a purge")
     }
 
@@ -425,7 +430,7 @@ struct EC2ProviderTests {
         #expect(left.isEmpty, "the orphan instance was not reaped")
         var volumes: [JSONValue] = []
         for _ in 0..<100 {
-            volumes = try EC2Environment.volumes(tag: "molecule:workspace-id", orphan).filter { EC2Environment.tag($0, "molecule:role") == "configs" }
+            volumes = try EC2Environment.configsVolumes(tag: "molecule:workspace-id", orphan)
             if volumes.isEmpty { break }
             try await Task.sleep(for: .milliseconds(100))
         }
