@@ -19,6 +19,8 @@ let package = Package(
     products: [
         .executable(name: "molecule-host", targets: ["Host"]),
         .executable(name: "molecule-bench", targets: ["HostBenchmarks"]),
+        // The process a provider runs in under process isolation (started by the Host, never by hand).
+        .executable(name: "molecule-provider-runner", targets: ["ProviderRunner"]),
         // Providers: drop-in shared objects, loaded by the Host at run time (never linked into it).
         .library(name: "ProviderProcess", type: .dynamic, targets: ["ProviderProcess"]),
         // A provider whose verbs do nothing: the benchmark's probe for the cost of the ABI itself.
@@ -72,10 +74,12 @@ let package = Package(
         ),
 
         // MARK: Host side
+        // The two Linux calls the runner needs that Swift cannot make (variadic prctl, close_range).
+        .target(name: "CRunnerSupport", path: "Sources/CRunnerSupport"),
         .target(
             name: "ProviderHost",
             dependencies: [
-                "ProviderABI", "ProviderWire",
+                "ProviderABI", "ProviderWire", "CRunnerSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -133,6 +137,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .executableTarget(name: "ProviderRunner", dependencies: ["ProviderHost"], swiftSettings: strictSettings),
         .executableTarget(
             name: "HostBenchmarks",
             dependencies: ["ProviderHost", "ProviderWire", "ProviderABI"],

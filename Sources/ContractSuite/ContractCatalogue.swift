@@ -10,8 +10,8 @@ public enum ContractCatalogue {
     public static let cases: [ContractCase] = [
         ContractCase("describe.identity", "describe answers the manifest's name and version", exercises: [.describe]) { run in
             let answer: DescribeResponse = try await run.ok(.describe, [String: String]())
-            try run.expect(answer.name == run.instance.library.manifest.name, "describe name \(answer.name) != manifest name")
-            try run.expect(answer.version == run.instance.library.manifest.version, "describe version \(answer.version) != manifest version")
+            try run.expect(answer.name == run.identity.manifest.name, "describe name \(answer.name) != manifest name")
+            try run.expect(answer.version == run.identity.manifest.version, "describe version \(answer.version) != manifest version")
         },
         ContractCase("lifecycle.basic", "provision -> inspect running -> stop -> inspect not running", exercises: [.provision, .inspect, .stop]) {
             run in
@@ -277,7 +277,7 @@ public enum ContractCatalogue {
         ) { run in
             let id = run.newWorkspaceId("restart")
             try await run.provision(id)
-            let restarted = try run.makeInstance(configuration: run.providerConfiguration)
+            let restarted = try await run.makeInstance(configuration: run.providerConfiguration)
             defer { Task { await restarted.shutdown() } }
             let owned = try await restarted.call(.listOwned, ListOwnedRequest(owner: run.owner), as: ListOwnedResponse.self)
             try run.expect(owned.resources.contains { $0.workspaceId == id && $0.kind == .instance }, "the new instance's list_owned lacks \(id)")
@@ -291,7 +291,7 @@ public enum ContractCatalogue {
         ) { run in
             let id = run.newWorkspaceId("orphan")
             try await run.provision(id)
-            let restarted = try run.makeInstance(configuration: run.providerConfiguration)
+            let restarted = try await run.makeInstance(configuration: run.providerConfiguration)
             defer { Task { await restarted.shutdown() } }
             let owned = try await restarted.call(.listOwned, ListOwnedRequest(owner: run.owner), as: ListOwnedResponse.self).resources
             let mine = owned.filter { $0.workspaceId == id }
@@ -334,7 +334,7 @@ public enum ContractCatalogue {
             exercises: [.describe, .provision], requires: [.describe, .provision]
         ) { run in
             guard let config = run.configuration.unreachable else { throw ContractSkip("the contract configuration has no \"unreachable\" section") }
-            let down = try run.makeInstance(configuration: config)
+            let down = try await run.makeInstance(configuration: config)
             defer { Task { await down.shutdown() } }
             let started = ContinuousClock.now
             for verb in [Verb.describe, .provision] {

@@ -14,6 +14,9 @@ public struct ContractConfiguration: Sendable {
     public var workload: JSONValue
     /// Per-call timeout for verbs, milliseconds.
     public var verbTimeoutMs: Int
+    /// What the provider's runner process gets of the environment beyond the basics (`environment: {pass, set}`).
+    public var passEnvironment: [String] = []
+    public var setEnvironment: [String: String] = [:]
 
     public init(config: JSONValue = .object([:]), unreachable: JSONValue? = nil, workload: JSONValue = .object([:]), verbTimeoutMs: Int = 60_000) {
         self.config = config
@@ -40,9 +43,9 @@ public struct ContractConfiguration: Sendable {
         guard let root = parsed.flatMap(jsonValue), case .object(let object) = root else {
             throw ContractConfigurationError("\(source) must be a mapping with keys config, unreachable, workload")
         }
-        let known: Set = ["config", "unreachable", "workload", "verb_timeout_ms"]
+        let known: Set = ["config", "unreachable", "workload", "verb_timeout_ms", "environment"]
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
-            throw ContractConfigurationError("\(source): unknown key \"\(unknown)\" (expected config, unreachable, workload, verb_timeout_ms)")
+            throw ContractConfigurationError("\(source): unknown key \"\(unknown)\" (expected config, unreachable, workload, verb_timeout_ms, environment)")
         }
         var configuration = ContractConfiguration()
         if let config = object["config"] {
@@ -58,6 +61,13 @@ public struct ContractConfiguration: Sendable {
             configuration.workload = workload
         }
         if case .number(let ms)? = object["verb_timeout_ms"] { configuration.verbTimeoutMs = Int(ms) }
+        if let environment = object["environment"] {
+            guard case .object(let map) = environment, Set(map.keys).isSubset(of: ["pass", "set"]) else {
+                throw ContractConfigurationError("\(source): \"environment\" must be a mapping with pass (a list of names) and set (a mapping)")
+            }
+            if case .array(let names)? = map["pass"] { configuration.passEnvironment = names.compactMap(\.stringValue) }
+            if case .object(let values)? = map["set"] { configuration.setEnvironment = values.compactMapValues(\.stringValue) }
+        }
         return configuration
     }
 

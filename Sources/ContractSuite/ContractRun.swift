@@ -15,14 +15,17 @@ public final class ContractRun: @unchecked Sendable {
     /// The owner label this run gave the provider (run-unique unless the configuration set one).
     public let owner: String
     public let runId: String
-    let library: ProviderLibrary
+    /// What the Host knows of the provider under test.
+    public let identity: ProviderIdentity
+    let launch: ProviderLaunch
     private let lock = NSLock()
     private var counter = 0
     private var provisioned: Set<String> = []
 
-    init(instance: ProviderInstance, library: ProviderLibrary, configuration: ContractConfiguration, owner: String, runId: String) {
+    init(instance: ProviderInstance, launch: ProviderLaunch, identity: ProviderIdentity, configuration: ContractConfiguration, owner: String, runId: String) {
         self.instance = instance
-        self.library = library
+        self.launch = launch
+        self.identity = identity
         self.configuration = configuration
         self.owner = owner
         self.runId = runId
@@ -122,16 +125,17 @@ public final class ContractRun: @unchecked Sendable {
     }
 
     /// Whether the provider claims `verb`.
-    public func claims(_ verb: Verb) -> Bool { library.manifest.verbs[verb.wireName] != nil }
+    public func claims(_ verb: Verb) -> Bool { identity.manifest.verbs[verb.wireName] != nil }
 }
 
 extension ContractRun {
     /// A second instance of the same provider library (a restarted Host, or another backend configuration).
-    public func makeInstance(configuration: JSONValue) throws -> ProviderInstance {
-        do {
-            return try ProviderInstance(library: library, configuration: configuration, threads: 4, defaultTimeout: timeout)
-        } catch {
-            throw ContractFailure("create with a second configuration failed: \(error.status.name): \(error.message)")
+    public func makeInstance(configuration: JSONValue) async throws -> ProviderInstance {
+        var second = launch
+        second.configuration = configuration
+        second.threads = 4
+        do { return try await ProviderInstance.start(second) } catch {
+            throw ContractFailure("a second instance with another configuration could not start: \(error.description)")
         }
     }
 

@@ -1,31 +1,42 @@
 import Foundation
 import ProviderHost
 import ProviderWire
+import Synchronization
 
 /// Drives one provider library through the whole catalogue, through its `.so` and the C ABI, and reports.
-public struct ContractRunner: Sendable {
-    public let library: ProviderLibrary
+///
+/// The provider runs in a runner process (unless the launch says in-process), so whatever it does — crash, `exit`,
+/// hang past its deadline, close descriptors — the suite survives it: that case FAILS with the reason, the runner is
+/// restarted for the next one, and a report is always produced.
+public final class ContractRunner: Sendable {
+    public let launch: ProviderLaunch
     public let configuration: ContractConfiguration
     /// Only cases whose id contains this text run (others are reported skipped).
     public let filter: String?
     /// Receives one line per case as it finishes.
     public let progress: @Sendable (String) -> Void
+    private let recorded = Mutex<(identity: ProviderIdentity?, results: [CaseResult], started: Date)>((nil, [], Date()))
 
     public init(
-        library: ProviderLibrary,
+        launch: ProviderLaunch,
         configuration: ContractConfiguration,
         filter: String? = nil,
         progress: @escaping @Sendable (String) -> Void = { _ in }
     ) {
-        self.library = library
+        var launch = launch
+        launch.defaultTimeout = .milliseconds(configuration.verbTimeoutMs)
+        launch.runner.passEnvironment += configuration.passEnvironment
+        launch.runner.setEnvironment.merge(configuration.setEnvironment) { _, new in new }
+        self.launch = launch
         self.configuration = configuration
         self.filter = filter
         self.progress = progress
     }
 
-    /// Runs the suite. Throws only when the provider cannot even be instantiated with the configuration.
-    public func run() async throws -> ContractReport {
+    /// Runs the suite and reports; a provider that cannot even be loaded or created is a report with one failed case.
+    public func run() async -> ContractReport {
         let started = Date()
+        recorded.withLock { $0 = (nil, [], started) }
         let clock = ContinuousClock.now
         let runId = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         let owner = configuration.config["owner"]?.stringValue ?? "contract-\(runId)"
@@ -34,47 +45,70 @@ public struct ContractRunner: Sendable {
             object["owner"] = .string(owner)
             config = .object(object)
         }
+        var first = launch
+        first.configuration = config
         let instance: ProviderInstance
-        do {
-            instance = try ProviderInstance(library: library, configuration: config, threads: 16, defaultTimeout: .milliseconds(configuration.verbTimeoutMs))
-        } catch {
-            throw ContractConfigurationError("\(library.manifest.name): create failed with the contract configuration: \(error.status.name): \(error.message)")
+        do { instance = try await ProviderInstance.start(first) } catch {
+            let result = CaseResult(id: "load", verbs: [], outcome: .failed, durationMs: Self.milliseconds(ContinuousClock.now - clock), message: error.description)
+            record(result)
+            progress("FAILED: \(error.description)")
+            return partialReport()
         }
-        let run = ContractRun(instance: instance, library: library, configuration: configuration, owner: owner, runId: runId)
-        let claimed = Set(library.supportedVerbs)
-        progress("contract suite \(ContractCatalogue.suiteVersion): provider \(library.manifest.name) \(library.manifest.version) (ABI \(library.abiVersion)) from \(library.path)")
+        let identity = instance.identity
+        recorded.withLock { $0.identity = identity }
+        let run = ContractRun(instance: instance, launch: launch, identity: identity, configuration: configuration, owner: owner, runId: runId)
+        let claimed = Set(identity.supportedVerbs)
+        progress(
+            "contract suite \(ContractCatalogue.suiteVersion): provider \(identity.manifest.name) \(identity.manifest.version) (ABI \(identity.abiVersion)) "
+                + "from \(identity.path), \(launch.isolation == .process ? "in a runner process" : "in process")"
+        )
 
-        var results: [CaseResult] = []
         for contractCase in ContractCatalogue.cases {
             let result = await runCase(contractCase, run: run, claimed: claimed)
-            results.append(result)
+            record(result)
             progress(line(for: result))
         }
-        results.append(contentsOf: await unsupportedResults(run: run, claimed: claimed))
-        results.append(await cleanUp(run: run, claimed: claimed))
-        results.suffix(from: ContractCatalogue.cases.count).forEach { progress(line(for: $0)) }
+        for result in await unsupportedResults(run: run, claimed: claimed) + [await cleanUp(run: run, claimed: claimed)] {
+            record(result)
+            progress(line(for: result))
+        }
+        let restarts = instance.runtime.restarts
         await instance.shutdown()
-
-        let verbs = verbResults(results, claimed: claimed)
-        let passed = verbs.allSatisfy { $0.outcome == .passed || $0.outcome == .unsupported } && !results.contains { $0.outcome == .failed }
-        let provenance = ContractProvenance(
-            providerName: library.manifest.name, providerVersion: library.manifest.version, libraryPath: library.path,
-            librarySHA256: library.sha256, abiNegotiated: library.abiVersion, abiRange: library.manifest.abi,
-            suiteVersion: ContractCatalogue.suiteVersion,
-            hostABIRange: .init(min: ProviderLibrary.hostABIRange.lowerBound, max: ProviderLibrary.hostABIRange.upperBound),
-            manifestNote: library.hasManifestNote
-        )
-        let report = ContractReport(
-            provenance: provenance, manifest: library.manifest, startedAt: ISO8601DateFormatter().string(from: started),
-            durationMs: Self.milliseconds(ContinuousClock.now - clock), cases: results, verbs: verbs, passed: passed
-        )
-        let failedVerbs = verbs.filter { $0.outcome == .failed || $0.outcome == .untested }.map(\.verb)
+        if restarts > 0 { progress("  the provider's runner died \(restarts) time(s) during the run; last: \(instance.runtime.lastCrash ?? "?")") }
+        let report = partialReport(durationMs: Self.milliseconds(ContinuousClock.now - clock))
+        let failedVerbs = report.verbs.filter { $0.outcome == .failed || $0.outcome == .untested }.map(\.verb)
         progress(
-            passed
+            report.passed
                 ? "PASSED: every claimed verb passed; every unclaimed verb answered UNSUPPORTED"
                 : "FAILED: \(failedVerbs.isEmpty ? "see the failed cases" : "verbs " + failedVerbs.joined(separator: ", "))"
         )
         return report
+    }
+
+    private func record(_ result: CaseResult) { recorded.withLock { $0.results.append(result) } }
+
+    /// The report of what has run so far (the whole report once ``run()`` returned). `interrupted` adds a failed
+    /// case saying the run was stopped before the end.
+    public func partialReport(interrupted: String? = nil, durationMs: Int? = nil) -> ContractReport {
+        let (identity, recordedResults, started) = recorded.withLock { $0 }
+        var results = recordedResults
+        if let interrupted { results.append(CaseResult(id: "run.interrupted", verbs: [], outcome: .failed, durationMs: 0, message: interrupted)) }
+        let manifest = identity?.manifest
+            ?? ProviderManifest(name: URL(fileURLWithPath: launch.path).lastPathComponent, version: "0.0.0", abi: .init(min: 0, max: 0), verbs: [:])
+        let claimed = Set(identity?.supportedVerbs ?? [])
+        let verbs = verbResults(results, claimed: claimed, manifest: manifest)
+        let passed = identity != nil && verbs.allSatisfy { $0.outcome == .passed || $0.outcome == .unsupported } && !results.contains { $0.outcome == .failed }
+        let provenance = ContractProvenance(
+            providerName: manifest.name, providerVersion: manifest.version, libraryPath: identity?.path ?? launch.path,
+            librarySHA256: ProviderIdentity.fileSHA256(launch.path), abiNegotiated: identity?.abiVersion ?? 0, abiRange: manifest.abi,
+            suiteVersion: ContractCatalogue.suiteVersion,
+            hostABIRange: .init(min: ProviderLibrary.hostABIRange.lowerBound, max: ProviderLibrary.hostABIRange.upperBound),
+            manifestNote: identity?.hasManifestNote ?? false
+        )
+        return ContractReport(
+            provenance: provenance, manifest: manifest, startedAt: ISO8601DateFormatter().string(from: started),
+            durationMs: durationMs ?? Int(Date().timeIntervalSince(started) * 1000), cases: results, verbs: verbs, passed: passed
+        )
     }
 
     func runCase(_ contractCase: ContractCase, run: ContractRun, claimed: Set<Verb>) async -> CaseResult {
@@ -156,7 +190,7 @@ public struct ContractRunner: Sendable {
         )
     }
 
-    func verbResults(_ results: [CaseResult], claimed: Set<Verb>) -> [VerbResult] {
+    func verbResults(_ results: [CaseResult], claimed: Set<Verb>, manifest: ProviderManifest) -> [VerbResult] {
         Verb.allCases.map { verb in
             let name = verb.wireName
             let exercising = results.filter { $0.verbs.contains(name) && $0.outcome != .skipped }
@@ -171,8 +205,8 @@ public struct ContractRunner: Sendable {
                 outcome = exercising.allSatisfy { $0.outcome == .passed } ? .unsupported : .failed
             }
             return VerbResult(
-                verb: name, claimed: claimed.contains(verb), contract: library.manifest.verbs[name]?.contract, outcome: outcome,
-                cases: exercising.map(\.id), reason: claimed.contains(verb) ? nil : library.manifest.unsupported?[name]
+                verb: name, claimed: claimed.contains(verb), contract: manifest.verbs[name]?.contract, outcome: outcome,
+                cases: exercising.map(\.id), reason: claimed.contains(verb) ? nil : manifest.unsupported?[name]
             )
         }
     }

@@ -27,7 +27,7 @@ public final class HostServer: @unchecked Sendable {
     /// The process-wide metrics registry (`GET /metrics`).
     public static let metricsRegistry = PrometheusCollectorRegistry()
 
-    public init(configuration: HostConfiguration, pool: PostgresPool, logger: Logger) {
+    public init(configuration: HostConfiguration, pool: PostgresPool, logger: Logger) async {
         Self.metricsBootstrapped.withLock { done in
             if !done {
                 MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: Self.metricsRegistry))
@@ -41,11 +41,11 @@ public final class HostServer: @unchecked Sendable {
         let events = EventStore(pool: pool)
         self.store = store
         self.tokens = tokens
-        let dispatcher = Dispatcher(
+        let dispatcher = await Dispatcher(
             specs: configuration.providers, defaultProvider: configuration.defaultProvider,
             allowedProviders: configuration.allowedProviders, store: store, tokens: tokens, events: events,
             platformURL: configuration.resolvedPlatformURL, restartStopAttempts: configuration.restartStopAttempts,
-            restartBackoff: .milliseconds(configuration.restartBackoffMs), logger: logger
+            restartBackoff: .milliseconds(configuration.restartBackoffMs), maxProvisionAttempts: configuration.maxProvisionAttempts, logger: logger
         )
         self.dispatcher = dispatcher
         let transitions = Counter(label: "molecule_status_transitions_total")

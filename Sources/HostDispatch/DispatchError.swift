@@ -11,6 +11,8 @@ public enum DispatchError: Error, Sendable, CustomStringConvertible {
     case noProvider
     /// The provider answered an error (or the Host's verdict on its answer).
     case provider(status: ProviderStatus, message: String, provider: String, verb: Verb, retryable: Bool)
+    /// A reload was refused; the old library keeps serving.
+    case reloadFailed(provider: String, reason: String)
 
     public var description: String {
         switch self {
@@ -22,6 +24,8 @@ public enum DispatchError: Error, Sendable, CustomStringConvertible {
             "no provider is configured: add one under providers in the Host configuration"
         case .provider(let status, let message, let provider, let verb, _):
             "\(provider) \(verb.wireName) failed: \(status.name): \(message)"
+        case .reloadFailed(let provider, let reason):
+            "provider \(provider) was not reloaded (the loaded library keeps serving): \(reason)"
         }
     }
 

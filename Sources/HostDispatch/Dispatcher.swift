@@ -26,8 +26,12 @@ public final class Dispatcher: Sendable {
     /// Stop attempts and first backoff of a restart's stop (then LEAK-SUSPECT and provision anyway).
     let restartStopAttempts: Int
     let restartBackoff: Duration
+    /// Provisions of one row interrupted without any answer (the Host or the runner died mid-call) before recovery
+    /// stops retrying it and marks it failed.
+    public let maxProvisionAttempts: Int
 
-    /// Loads every configured provider; a library that is refused is logged and left out, the others serve.
+    /// Loads every configured provider (concurrently, each bounded by its load and create deadlines); a library that
+    /// is refused is logged and left out, the others serve.
     public init(
         specs: [ProviderSpec],
         defaultProvider: String?,
@@ -38,31 +42,46 @@ public final class Dispatcher: Sendable {
         platformURL: String,
         restartStopAttempts: Int = 3,
         restartBackoff: Duration = .seconds(1),
+        maxProvisionAttempts: Int = 3,
         logger: Logger = Logger(label: "molecule.dispatcher")
-    ) {
-        var registry = ProviderRegistry()
+    ) async {
+        let started = await withTaskGroup(of: (Int, Result<ProviderInstance, ProviderStartError>).self) { group in
+            for (index, spec) in specs.enumerated() {
+                group.addTask { (index, await Self.start(spec, logger: logger)) }
+            }
+            var results: [(Int, Result<ProviderInstance, ProviderStartError>)] = []
+            for await result in group { results.append(result) }
+            return results.sorted { $0.0 < $1.0 }
+        }
         var instances: [String: ProviderInstance] = [:]
         var refusals: [String] = []
-        for spec in specs {
-            switch registry.load(path: spec.library, logger: logger) {
+        for (index, result) in started {
+            let spec = specs[index]
+            switch result {
             case .failure(let error):
+                logger.error("\(error.description)")
                 refusals.append(error.description)
-            case .success(let library):
-                guard library.manifest.name == spec.name else {
-                    let message = "provider \(spec.library): refused: configured as \"\(spec.name)\" but its manifest says \"\(library.manifest.name)\""
-                    logger.error("\(message)")
-                    refusals.append(message)
-                    continue
-                }
-                do {
-                    instances[spec.name] = try ProviderInstance(
-                        library: library, configuration: spec.options, threads: spec.threads, defaultTimeout: .seconds(spec.timeoutSeconds)
-                    )
-                } catch {
-                    let message = "provider \(spec.library): refused: create failed: \(error.status.name): \(error.message)"
-                    logger.error("\(message)")
-                    refusals.append(message)
-                }
+            case .success(let instance) where instance.name != spec.name:
+                let message = "provider \(spec.library): refused: configured as \"\(spec.name)\" but its manifest says \"\(instance.name)\""
+                logger.error("\(message)")
+                refusals.append(message)
+                await instance.shutdown()
+            case .success(let instance) where instances[spec.name] != nil:
+                let message = "provider \(spec.library): refused: a provider named \"\(spec.name)\" is already configured"
+                logger.error("\(message)")
+                refusals.append(message)
+                await instance.shutdown()
+            case .success(let instance):
+                let identity = instance.identity
+                logger.info(
+                    "provider loaded",
+                    metadata: [
+                        "provider": "\(spec.name)", "version": "\(identity.manifest.version)", "path": "\(identity.path)",
+                        "abi": "\(identity.abiVersion)", "isolation": "\(instance.isolation.rawValue)",
+                        "verbs": "\(identity.supportedVerbs.map(\.wireName).joined(separator: ","))",
+                    ]
+                )
+                instances[spec.name] = instance
             }
         }
         self.instances = instances
@@ -75,7 +94,14 @@ public final class Dispatcher: Sendable {
         self.platformURL = platformURL
         self.restartStopAttempts = max(1, restartStopAttempts)
         self.restartBackoff = restartBackoff
+        self.maxProvisionAttempts = max(1, maxProvisionAttempts)
         self.logger = logger
+    }
+
+    private static func start(_ spec: ProviderSpec, logger: Logger) async -> Result<ProviderInstance, ProviderStartError> {
+        do throws(ProviderStartError) {
+            return .success(try await ProviderInstance.start(spec.launch, logger: logger))
+        } catch { return .failure(error) }
     }
 
     // MARK: Providers
@@ -86,12 +112,17 @@ public final class Dispatcher: Sendable {
     /// The loaded providers, for operators.
     public var summaries: [ProviderSummary] {
         instances.keys.sorted().compactMap { name in
-            guard let library = instances[name]?.library else { return nil }
-            return ProviderSummary(
-                name: name, version: library.manifest.version, library: library.path, abi: library.abiVersion,
-                verbs: library.supportedVerbs.map(\.wireName), manifest: library.manifest, manifestNote: library.hasManifestNote
-            )
+            guard let instance = instances[name] else { return nil }
+            return ProviderSummary(instance, name: name)
         }
+    }
+
+    /// Loads `provider`'s library again (or the one at `path`) and switches new calls to it; calls in flight finish on
+    /// the old one. A library that fails to load leaves the old one serving.
+    public func reload(provider: String, path: String?) async throws(DispatchError) -> ProviderSummary {
+        guard let instance = instances[provider] else { throw .providerNotLoaded(provider: provider) }
+        do { try await instance.reload(path: path) } catch { throw .reloadFailed(provider: provider, reason: error.description) }
+        return ProviderSummary(instance, name: provider)
     }
 
     /// The provider a new workspace gets: the requested one if offered, else the default.
@@ -133,10 +164,18 @@ public final class Dispatcher: Sendable {
         let log = logger.with(workspace)
         log.info("provision.start", metadata: ["provider": "\(workspace.provider)"])
         do {
+            // Counted before the call and cleared by any answer: only a provision that never answered (the Host or
+            // its runner died mid-call) stays counted, and recovery stops re-driving such a row after a few.
+            try await store.countProvisionAttempt(workspace.id)
             let token = try await tokens.rotate(workspace.id)
             let request = provisionRequest(workspace, token: token, snapshotId: snapshotId)
             let verb: Verb = snapshotId == nil ? .provision : .restore
-            let started: ProvisionResponse = try await call(verb, on: workspace.provider, request)
+            let started: ProvisionResponse
+            do { started = try await call(verb, on: workspace.provider, request) } catch {
+                try? await store.clearProvisionAttempts(workspace.id)
+                throw error
+            }
+            try await store.clearProvisionAttempts(workspace.id)
             try await store.setInstance(workspace.id, instanceRef: started.instanceRef, url: nil)
             await record("WORKSPACE_PROVISIONED", workspace.id, ["instance_ref": .string(started.instanceRef), "provider": .string(workspace.provider)])
             log.info("provision.done", metadata: ["instance": "\(started.instanceRef)"])

@@ -1,125 +1,87 @@
 import Foundation
 import Logging
-import NIOPosix
-import ProviderABI
 import ProviderWire
 import Synchronization
 
-/// One configured backend: an `mp_instance` created from a provider library and a configuration, with its own
-/// worker threads. Every verb runs on those threads — never on Swift's cooperative pool or an event loop — and is
-/// bounded by its deadline.
+/// One configured backend: a provider library with a configuration, serving verbs — in a runner process of its own
+/// (``ProviderIsolation/process``, the default) or in this process. Callers cannot tell which: both give the same
+/// answers, errors and deadlines.
 ///
-/// A verb that overruns is answered DEADLINE_EXCEEDED at the deadline; its thread stays busy until the provider
-/// returns, and its late result is released and dropped. When every worker thread is stuck past a deadline, further
-/// calls fail fast with UNAVAILABLE instead of queueing behind them.
+/// ``reload(path:)`` swaps the library under load: new calls go to the new one once it has loaded and been created;
+/// calls in flight finish on the old one, which is then released. No call is lost or sent twice.
 public final class ProviderInstance: Sendable {
-    /// The library this instance came from.
-    public let library: ProviderLibrary
     /// Default per-call timeout when the caller gives none.
     public let defaultTimeout: Duration
-    nonisolated(unsafe) private let instance: OpaquePointer
-    private let pool: NIOThreadPool
-    private let threadCount: Int
-    private let stuckCalls = Atomic<Int>(0)
-    private let destroyed = Atomic<Bool>(false)
-    private static let nextCallId = Atomic<UInt64>(1)
+    /// How this instance runs its provider.
+    public let isolation: ProviderIsolation
+    private let current: Mutex<Generation>
+    private let reloads = Atomic<Int>(0)
+    private let launch: ProviderLaunch?
+    private let logger: Logger
+    private let eventSink: ProviderEventSink?
 
+    /// What the Host knows of the library now serving.
+    public var identity: ProviderIdentity { current.withLock { $0.backend.identity } }
     /// The provider's name (from its manifest).
-    public var name: String { library.manifest.name }
+    public var name: String { identity.manifest.name }
+    /// Mode, runner pid, restarts, last crash.
+    public var runtime: ProviderRuntimeStatus {
+        var status = current.withLock { $0.backend.runtime }
+        status.reloads = reloads.load(ordering: .relaxed)
+        return status
+    }
 
-    /// Creates an instance: calls the provider's `create` with `configuration` (a JSON object).
-    public init(
+    /// An instance in this process from a library already loaded here (trusted providers, tests, benchmarks).
+    public convenience init(
         library: ProviderLibrary,
         configuration: JSONValue = .object([:]),
         threads: Int = 8,
         defaultTimeout: Duration = .seconds(60)
     ) throws(ProviderCallError) {
-        self.library = library
-        self.defaultTimeout = defaultTimeout
-        self.threadCount = max(1, threads)
-        let name = library.manifest.name
-        let configBytes: [UInt8]
-        do { configBytes = try WireCoding.encode(configuration) } catch {
-            throw ProviderCallError(status: .invalidArgument, message: "configuration is not encodable: \(error)", provider: name, verb: .describe)
-        }
-        var error = mp_result()
-        error.struct_size = UInt32(MemoryLayout<mp_result>.size)
-        let created = configBytes.withUnsafeBufferPointer { buffer in
-            library.vtable.create!(mp_bytes(ptr: buffer.baseAddress, len: buffer.count), &error)
-        }
-        guard let created else {
-            let answer = Self.collect(&error, library: library)
-            library.vtable.free_result?(&error)
-            throw ProviderCallError(
-                status: ProviderStatus(rawValue: answer.status).map { $0 == .ok ? .internal : $0 } ?? .internal,
-                message: answer.message ?? "create returned NULL without a message",
-                provider: name,
-                verb: .describe
-            )
-        }
-        self.instance = created
-        self.pool = NIOThreadPool(numberOfThreads: threadCount)
-        pool.start()
+        let backend = try InProcessProvider(library: library, configuration: configuration, threads: threads)
+        self.init(backend: backend, isolation: .inProcess, defaultTimeout: defaultTimeout, launch: nil, logger: library.logger, eventSink: nil)
     }
 
-    deinit {
-        pool.shutdownGracefully { _ in }
+    private init(backend: any ProviderBackend, isolation: ProviderIsolation, defaultTimeout: Duration, launch: ProviderLaunch?, logger: Logger, eventSink: ProviderEventSink?) {
+        self.current = Mutex(Generation(backend))
+        self.isolation = isolation
+        self.defaultTimeout = defaultTimeout
+        self.launch = launch
+        self.logger = logger
+        self.eventSink = eventSink
+    }
+
+    /// Loads `launch.path` with the chosen isolation and creates the provider's instance.
+    public static func start(
+        _ launch: ProviderLaunch,
+        logger: Logger = Logger(label: "molecule.providers"),
+        eventSink: ProviderEventSink? = nil
+    ) async throws(ProviderStartError) -> ProviderInstance {
+        let backend = try await makeBackend(launch, logger: logger, eventSink: eventSink)
+        return ProviderInstance(backend: backend, isolation: launch.isolation, defaultTimeout: launch.defaultTimeout, launch: launch, logger: logger, eventSink: eventSink)
+    }
+
+    private static func makeBackend(_ launch: ProviderLaunch, logger: Logger, eventSink: ProviderEventSink?) async throws(ProviderStartError) -> any ProviderBackend {
+        switch launch.isolation {
+        case .process:
+            return try await RunnerSupervisor.start(launch, logger: logger, eventSink: eventSink)
+        case .inProcess:
+            let library: ProviderLibrary
+            do { library = try ProviderLibrary.load(path: launch.path, logger: logger, eventSink: eventSink, timeout: launch.loadTimeout) } catch {
+                throw .load(error)
+            }
+            do {
+                return try InProcessProvider(library: library, configuration: launch.configuration, threads: launch.threads, createTimeout: launch.createTimeout)
+            } catch { throw .create(path: launch.path, error) }
+        }
     }
 
     /// Calls `verb` with a JSON request; answers the response JSON bytes or throws the provider's (or Host's) error.
+    /// Cancelling the calling task makes the provider's `is_cancelled` answer non-zero.
     public func call(_ verb: Verb, request: [UInt8], timeout: Duration? = nil) async throws(ProviderCallError) -> [UInt8] {
-        try await call(verb, request: request, timeout: timeout, validateJSON: true)
-    }
-
-    private func call(_ verb: Verb, request: [UInt8], timeout: Duration?, validateJSON: Bool) async throws(ProviderCallError) -> [UInt8] {
-        guard let function = library.slot(verb) else {
-            throw ProviderCallError(status: .unsupported, message: "provider \(name) does not support \(verb)", provider: name, verb: verb)
-        }
-        let timeout = timeout ?? defaultTimeout
-        let nanoseconds = max(0, timeout.components.seconds) * 1_000_000_000 + max(0, timeout.components.attoseconds / 1_000_000_000)
-        if stuckCalls.load(ordering: .relaxed) >= threadCount {
-            throw ProviderCallError(
-                status: .unavailable,
-                message: "provider \(name): all \(threadCount) worker threads are stuck in calls that overran their deadline",
-                provider: name, verb: verb
-            )
-        }
-        let deadline = MonotonicClock.now() &+ UInt64(nanoseconds)
-        let state = CallState()
-        let callId = Self.nextCallId.wrappingAdd(1, ordering: .relaxed).oldValue
-        let result: Result<[UInt8], ProviderCallError> = await withCheckedContinuation { continuation in
-            let timer = DeadlineWatchdog.shared.schedule(at: deadline) {
-                guard state.claimAnswer() else { return }
-                state.abandon()
-                self.stuckCalls.add(1, ordering: .relaxed)
-                continuation.resume(returning: .failure(self.deadlineError(verb, timeout)))
-            }
-            pool.submit { _ in
-                // A call whose deadline passed while it waited for a thread is answered without calling the provider.
-                let outcome: Result<[UInt8], ProviderCallError> =
-                    MonotonicClock.now() >= deadline
-                    ? .failure(self.deadlineError(verb, timeout))
-                    : self.invoke(function, verb: verb, callId: callId, deadline: deadline, state: state, request: request)
-                if state.claimAnswer() {
-                    DeadlineWatchdog.shared.cancel(timer)
-                    continuation.resume(returning: outcome)
-                } else {
-                    self.stuckCalls.subtract(1, ordering: .relaxed)
-                    self.library.logger.notice(
-                        "late result discarded", metadata: ["provider": "\(self.name)", "verb": "\(verb)", "call": "\(callId)"]
-                    )
-                }
-            }
-        }
-        let body = try result.get()
-        if validateJSON, let invalid = Answer.invalidJSONError(body, provider: name, verb: verb) { throw invalid }
+        let body = try await rawCall(verb, request: request, timeout: timeout)
+        if let invalid = Self.invalidJSONError(body, provider: name, verb: verb) { throw invalid }
         return body
-    }
-
-    private func deadlineError(_ verb: Verb, _ timeout: Duration) -> ProviderCallError {
-        ProviderCallError(
-            status: .deadlineExceeded, message: "provider \(name) did not answer \(verb) within \(timeout)", provider: name, verb: verb
-        )
     }
 
     /// Calls `verb` with an encodable request and decodes the response.
@@ -133,11 +95,11 @@ public final class ProviderInstance: Sendable {
         do { bytes = try WireCoding.encode(request) } catch {
             throw ProviderCallError(status: .invalidArgument, message: "request is not encodable: \(error)", provider: name, verb: verb)
         }
-        let response = try await call(verb, request: bytes, timeout: timeout, validateJSON: false)
+        let response = try await rawCall(verb, request: bytes, timeout: timeout)
         do {
             return try WireCoding.decode(Response.self, from: response.isEmpty ? Array("{}".utf8) : response)
         } catch {
-            if let invalid = Answer.invalidJSONError(response, provider: name, verb: verb) { throw invalid }
+            if let invalid = Self.invalidJSONError(response, provider: name, verb: verb) { throw invalid }
             throw ProviderCallError(
                 status: .internal,
                 message: "provider \(name) answered \(verb) with JSON the Host cannot use: \(DecodingErrorText.describe(error))",
@@ -146,101 +108,98 @@ public final class ProviderInstance: Sendable {
         }
     }
 
+    private func rawCall(_ verb: Verb, request: [UInt8], timeout: Duration?) async throws(ProviderCallError) -> [UInt8] {
+        let timeout = timeout ?? defaultTimeout
+        let deadline = MonotonicClock.now() &+ Self.nanoseconds(timeout)
+        let generation = current.withLock { generation in
+            generation.enter()
+            return generation
+        }
+        defer { generation.leave() }
+        return try await generation.backend.call(verb, request: request, deadline: deadline, timeout: timeout)
+    }
+
+    static func nanoseconds(_ duration: Duration) -> UInt64 {
+        UInt64(max(0, duration.components.seconds)) * 1_000_000_000 + UInt64(max(0, duration.components.attoseconds / 1_000_000_000))
+    }
+
+    /// INTERNAL when `body` is not JSON (checked only where the Host would otherwise pass the bytes on, or to name
+    /// the problem after a decode failed).
+    static func invalidJSONError(_ body: [UInt8], provider: String, verb: Verb) -> ProviderCallError? {
+        guard !body.isEmpty, (try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])) == nil else { return nil }
+        return ProviderCallError(status: .internal, message: "provider \(provider) answered \(verb) with a body that is not valid JSON", provider: provider, verb: verb)
+    }
+
+    /// Loads the library again (from `path`, or the same file), in a fresh runner or instance, and switches new calls
+    /// to it once it is created; calls in flight finish on the old one. A library that fails to load, or whose
+    /// manifest names another provider, leaves the old one serving and throws why.
+    @discardableResult
+    public func reload(path: String? = nil) async throws(ProviderStartError) -> ProviderIdentity {
+        guard var launch else { throw .notReloadable(name: name) }
+        if let path { launch.path = path }
+        let backend = try await Self.makeBackend(launch, logger: logger, eventSink: eventSink)
+        guard backend.identity.manifest.name == name else {
+            let other = backend.identity.manifest.name
+            await backend.shutdown()
+            throw .nameChanged(path: launch.path, expected: name, found: other)
+        }
+        let old = current.withLock { generation in
+            let old = generation
+            generation = Generation(backend)
+            return old
+        }
+        reloads.add(1, ordering: .relaxed)
+        logger.info("provider reloaded", metadata: ["provider": "\(name)", "path": "\(launch.path)", "version": "\(backend.identity.manifest.version)"])
+        Task { await old.retire() }
+        return backend.identity
+    }
+
     /// Calls `verb` on the calling thread, blocking it, with no deadline timer — for benchmarks that measure the ABI
-    /// crossing itself. Never call it from async code.
+    /// crossing itself (in-process instances only). Never call it from async code.
     @_spi(Benchmarks)
     public func invokeOnCurrentThread(_ verb: Verb, request: [UInt8]) -> Result<[UInt8], ProviderCallError> {
-        guard let function = library.slot(verb) else {
-            return .failure(ProviderCallError(status: .unsupported, message: "unsupported", provider: name, verb: verb))
+        guard let backend = current.withLock({ $0.backend }) as? InProcessProvider else {
+            return .failure(ProviderCallError(status: .unsupported, message: "only in-process instances", provider: name, verb: verb))
         }
-        return invoke(function, verb: verb, callId: 0, deadline: MonotonicClock.now() &+ 60_000_000_000, state: CallState(), request: request)
+        return backend.invokeOnCurrentThread(verb, request: request)
     }
 
-    /// Runs on a worker thread: the actual C call, then copying and releasing the provider's result.
-    private func invoke(
-        _ function: mp_verb_fn,
-        verb: Verb,
-        callId: UInt64,
-        deadline: UInt64,
-        state: CallState,
-        request: [UInt8]
-    ) -> Result<[UInt8], ProviderCallError> {
-        var call = mp_call()
-        call.struct_size = UInt32(MemoryLayout<mp_call>.size)
-        call.verb = verb.rawValue
-        call.call_id = callId
-        call.deadline_mono_ns = deadline
-        call.host_call_ctx = Unmanaged.passUnretained(state).toOpaque()
-        var out = mp_result()
-        out.struct_size = UInt32(MemoryLayout<mp_result>.size)
-        withExtendedLifetime(state) {
-            request.withUnsafeBufferPointer { buffer in
-                function(instance, &call, mp_bytes(ptr: buffer.baseAddress, len: buffer.count), &out)
-            }
-        }
-        let answer = Self.collect(&out, library: library)
-        library.vtable.free_result?(&out)
-        return answer.result(provider: name, verb: verb)
-    }
-
-    /// What a provider put in an `mp_result`, copied into Swift memory.
-    struct Answer {
-        var status: Int32
-        var retryable: Bool
-        var nativeCode: Int32
-        var message: String?
-        var body: [UInt8]
-
-        func result(provider: String, verb: Verb) -> Result<[UInt8], ProviderCallError> {
-            guard let known = ProviderStatus(rawValue: status) else {
-                return .failure(
-                    ProviderCallError(
-                        status: .internal,
-                        message: "provider \(provider) answered \(verb) with status \(status), which is not in the ABI's taxonomy"
-                            + (message.map { " (message: \($0))" } ?? ""),
-                        provider: provider, verb: verb
-                    )
-                )
-            }
-            guard known == .ok else {
-                return .failure(
-                    ProviderCallError(
-                        status: known, message: message ?? "provider \(provider) answered \(known.name) to \(verb) without a message",
-                        retryable: retryable, nativeCode: nativeCode, provider: provider, verb: verb
-                    )
-                )
-            }
-            guard String(validating: body, as: UTF8.self) != nil else {
-                return .failure(
-                    ProviderCallError(
-                        status: .internal, message: "provider \(provider) answered \(verb) with a body that is not valid UTF-8",
-                        provider: provider, verb: verb
-                    )
-                )
-            }
-            return .success(body)
-        }
-
-        /// INTERNAL when `body` is not JSON (checked only where the Host would otherwise pass the bytes on, or to name
-        /// the problem after a decode failed).
-        static func invalidJSONError(_ body: [UInt8], provider: String, verb: Verb) -> ProviderCallError? {
-            guard !body.isEmpty, (try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])) == nil else { return nil }
-            return ProviderCallError(
-                status: .internal, message: "provider \(provider) answered \(verb) with a body that is not valid JSON", provider: provider, verb: verb
-            )
-        }
-    }
-
-    static func collect(_ out: inout mp_result, library: ProviderLibrary) -> Answer {
-        let message = out.message.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: strlen($0)), as: UTF8.self) }
-        let body = out.body.map { Array(UnsafeBufferPointer(start: $0, count: out.body_len)) } ?? []
-        return Answer(status: out.status, retryable: out.retryable != 0, nativeCode: out.native_code, message: message, body: body)
-    }
-
-    /// Releases the provider's instance once no call is in flight. Safe to call more than once.
+    /// Waits for calls in flight, then releases the provider (and ends its runner). Safe to call more than once.
     public func shutdown() async {
-        guard !destroyed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        try? await pool.shutdownGracefully()
-        if stuckCalls.load(ordering: .relaxed) == 0 { library.vtable.destroy?(instance) }
+        let generation = current.withLock { $0 }
+        await generation.retire()
+    }
+}
+
+/// The backend serving calls, with the count of calls in flight on it (so a reload can wait for them).
+final class Generation: Sendable {
+    let backend: any ProviderBackend
+    private let state = Mutex<(inFlight: Int, waiters: [CheckedContinuation<Void, Never>])>((0, []))
+
+    init(_ backend: any ProviderBackend) { self.backend = backend }
+
+    func enter() { state.withLock { $0.inFlight += 1 } }
+
+    func leave() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.inFlight -= 1
+            guard state.inFlight == 0 else { return [] }
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    /// Waits until no call is in flight, then shuts the backend down.
+    func retire() async {
+        await withCheckedContinuation { continuation in
+            let idle = state.withLock { state -> Bool in
+                if state.inFlight == 0 { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if idle { continuation.resume() }
+        }
+        await backend.shutdown()
     }
 }

@@ -32,11 +32,29 @@ public final class ProviderLibrary: @unchecked Sendable {
     let services: HostServicesBridge
     let logger: Logger
 
-    /// Loads and validates the provider at `path`.
+    /// Loads and validates the provider at `path`, giving its library constructors and `negotiate` at most
+    /// `timeout`: a provider that blocks there is refused and never blocks the caller longer.
+    ///
+    /// In this process a stuck `dlopen` cannot be undone (its thread stays blocked, holding the dynamic loader's
+    /// lock): that is one reason the Host loads untrusted providers in a runner process, which it can kill.
     public static func load(
         path: String,
         logger: Logger = Logger(label: "molecule.providers"),
-        eventSink: ProviderEventSink? = nil
+        eventSink: ProviderEventSink? = nil,
+        logSink: ProviderLogSink? = nil,
+        timeout: Duration = .seconds(10)
+    ) throws(ProviderLoadError) -> ProviderLibrary {
+        let outcome = BoundedWait.run(timeout: timeout, label: "molecule-load") { () -> Result<ProviderLibrary, ProviderLoadError> in
+            do throws(ProviderLoadError) {
+                return .success(try loadNow(path: path, logger: logger, eventSink: eventSink, logSink: logSink))
+            } catch { return .failure(error) }
+        }
+        guard let outcome else { throw .timedOut(path: path, phase: "loading (library constructors and negotiate)", timeout: "\(timeout)") }
+        return try outcome.get()
+    }
+
+    private static func loadNow(
+        path: String, logger: Logger, eventSink: ProviderEventSink?, logSink: ProviderLogSink?
     ) throws(ProviderLoadError) -> ProviderLibrary {
         let started = MonotonicClock.now()
         let path = URL(fileURLWithPath: path).standardizedFileURL.path
@@ -61,7 +79,7 @@ public final class ProviderLibrary: @unchecked Sendable {
             let text = (try? WireCoding.encode(event.payload)).map { String(decoding: $0, as: UTF8.self) } ?? "?"
             logger.debug("provider event", metadata: ["provider": "\(event.provider)", "event": "\(text)"])
         }
-        let services = HostServicesBridge.make(label: URL(fileURLWithPath: path).lastPathComponent, logger: logger, sink: sink)
+        let services = HostServicesBridge.make(label: URL(fileURLWithPath: path).lastPathComponent, logger: logger, sink: sink, logSink: logSink)
         var offer = mp_host_offer()
         offer.struct_size = UInt32(MemoryLayout<mp_host_offer>.size)
         offer.abi_min = hostABIRange.lowerBound
@@ -82,7 +100,11 @@ public final class ProviderLibrary: @unchecked Sendable {
         guard let tablePointer = answer.vtable else { throw .entryReturnedNull(path: path, field: "function table") }
 
         // 3. Manifest and table.
-        let manifestJSON = String(decoding: UnsafeRawBufferPointer(start: manifestPointer, count: strlen(manifestPointer)), as: UTF8.self)
+        let manifestLength = strnlen(manifestPointer, ProviderBounds.maxManifestBytes + 1)
+        guard manifestLength <= ProviderBounds.maxManifestBytes else {
+            throw .malformedManifest(path: path, reason: "longer than the \(ProviderBounds.maxManifestBytes)-byte limit")
+        }
+        let manifestJSON = String(decoding: UnsafeRawBufferPointer(start: manifestPointer, count: manifestLength), as: UTF8.self)
         let manifest = try decodeManifest(manifestJSON, path: path)
         if let noteJSON = note.manifestJSON, (try? decodeManifest(noteJSON, path: path)) != manifest {
             throw .malformedManifest(path: path, reason: "the ELF note differs from the manifest returned by negotiation")
@@ -119,6 +141,14 @@ public final class ProviderLibrary: @unchecked Sendable {
     /// The verbs whose slot is non-NULL (equal to the manifest's claims, checked at load).
     public var supportedVerbs: [Verb] { Verb.allCases.filter { slot($0) != nil } }
 
+    /// What the Host knows of this library, as a value (the same whether it is loaded here or in a runner).
+    public var identity: ProviderIdentity {
+        ProviderIdentity(
+            path: path, manifest: manifest, manifestJSON: manifestJSON, abiVersion: abiVersion, hasManifestNote: hasManifestNote,
+            loadNanoseconds: loadNanoseconds, supportedVerbs: supportedVerbs
+        )
+    }
+
     func slot(_ verb: Verb) -> mp_verb_fn? {
         withUnsafeBytes(of: vtable.verbs) { $0.bindMemory(to: mp_verb_fn?.self)[Int(verb.rawValue)] }
     }
@@ -143,6 +173,12 @@ public final class ProviderLibrary: @unchecked Sendable {
         let minimum = MemoryLayout<mp_vtable>.offset(of: \mp_vtable.verbs)!
         guard declared >= minimum else {
             throw .incompatibleTable(path: path, reason: "struct_size \(declared) is smaller than the \(minimum)-byte minimum")
+        }
+        // Checked before a byte past the known table is read: the size is only a number the provider wrote.
+        guard declared <= ProviderBounds.maxTableBytes else {
+            throw .incompatibleTable(
+                path: path, reason: "struct_size \(declared) exceeds the \(ProviderBounds.maxTableBytes)-byte bound of any ABI 1.x table; not read"
+            )
         }
         if declared > known {
             let extra = UnsafeRawBufferPointer(start: UnsafeRawPointer(pointer) + known, count: declared - known)

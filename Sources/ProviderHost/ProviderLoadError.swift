@@ -1,5 +1,5 @@
 /// Why the loader refused a provider library. Each case's description is one line naming the file and the reason.
-public enum ProviderLoadError: Error, Sendable, Hashable, CustomStringConvertible {
+public enum ProviderLoadError: Error, Sendable, Hashable, Codable, CustomStringConvertible {
     case fileMissing(path: String)
     case notSharedObject(path: String, reason: String)
     case dlopenFailed(path: String, reason: String)
@@ -10,13 +10,18 @@ public enum ProviderLoadError: Error, Sendable, Hashable, CustomStringConvertibl
     case malformedManifest(path: String, reason: String)
     case incompatibleTable(path: String, reason: String)
     case duplicateName(path: String, name: String, loadedFrom: String)
+    /// Loading (constructors, negotiate) or `create` did not finish within its deadline.
+    case timedOut(path: String, phase: String, timeout: String)
+    /// The runner process that was loading it died or broke the protocol (process isolation).
+    case runnerFailed(path: String, reason: String)
 
     /// The library the refusal is about.
     public var path: String {
         switch self {
         case .fileMissing(let path), .notSharedObject(let path, _), .dlopenFailed(let path, _), .entryMissing(let path),
             .negotiationFailed(let path, _), .abiMismatch(let path, _, _), .entryReturnedNull(let path, _),
-            .malformedManifest(let path, _), .incompatibleTable(let path, _), .duplicateName(let path, _, _):
+            .malformedManifest(let path, _), .incompatibleTable(let path, _), .duplicateName(let path, _, _),
+            .timedOut(let path, _, _), .runnerFailed(let path, _):
             path
         }
     }
@@ -43,6 +48,10 @@ public enum ProviderLoadError: Error, Sendable, Hashable, CustomStringConvertibl
             "provider \(path): refused: function table is incompatible: \(reason)"
         case .duplicateName(let path, let name, let loadedFrom):
             "provider \(path): refused: a provider named \"\(name)\" is already loaded from \(loadedFrom)"
+        case .timedOut(let path, let phase, let timeout):
+            "provider \(path): refused: \(phase) did not finish within \(timeout)"
+        case .runnerFailed(let path, let reason):
+            "provider \(path): refused: its runner process \(reason)"
         }
     }
 }

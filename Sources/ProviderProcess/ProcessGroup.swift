@@ -48,7 +48,7 @@ struct ProcessGroup: Codable, Sendable, Hashable {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
+        if let closeFrom = ChildSignals.addCloseFrom { _ = closeFrom(&actions, 3) }
         var launcher: pid_t = 0
         let cArgv = argv.map { strdup($0) } + [nil]
         let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -72,13 +72,6 @@ struct ProcessGroup: Codable, Sendable, Hashable {
         }
         return ProcessGroup(pgid: launcher, pid: pid, startTicks: stat.startTicks)
     }
-
-    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), looked up at run time: Swift's Glibc module does
-    /// not export it.
-    static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32)? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32).self)
-    }()
 
     /// The workload still runs (not a zombie, and the pid was not reused).
     var isAlive: Bool {

@@ -51,11 +51,19 @@ public struct ProviderManifest: Sendable, Hashable, Codable {
         Verb.allCases.filter { verbs[$0.wireName] != nil }
     }
 
+    /// The longest provider name, in bytes.
+    public static let maxNameBytes = 64
+
     /// Checks the fields a Host relies on; returns a reason when the manifest is unusable.
     public func validationProblem() -> String? {
         if name.isEmpty { return "manifest has an empty \"name\"" }
-        if name.contains(where: { !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }) {
-            return "manifest name \"\(name)\" may contain only letters, digits, '-', '_' and '.'"
+        // Plain ASCII only: a look-alike from another script ("prоcess" with a Cyrillic о) must never pass for a
+        // provider an operator knows.
+        if name.utf8.count > Self.maxNameBytes {
+            return "manifest name is \(name.utf8.count) bytes long; the limit is \(Self.maxNameBytes) (plain ASCII)"
+        }
+        if name.unicodeScalars.contains(where: { !($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0))) }) {
+            return "manifest name \"\(name)\" may contain only ASCII letters, digits, '-', '_' and '.'"
         }
         if !Self.isSemver(version) { return "manifest version \"\(version)\" is not a semantic version (MAJOR.MINOR.PATCH)" }
         if abi.min > abi.max { return "manifest ABI range \(abi.min)...\(abi.max) is empty" }

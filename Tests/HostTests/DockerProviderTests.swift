@@ -44,8 +44,7 @@ struct DockerProviderTests {
         guard case .object(var config) = configuration.config else { throw HarnessError("docker.yaml has no config") }
         config["owner"] = .string(owner)
         configuration.config = .object(config)
-        let library = try ProviderLibrary.load(path: DockerEnvironment.library, logger: TestDatabase.quiet)
-        let report = try await ContractRunner(library: library, configuration: configuration).run()
+        let report = await ContractRunner(launch: ProviderLaunch(path: DockerEnvironment.library), configuration: configuration).run()
         let failed = report.cases.filter { $0.outcome == .failed }
         #expect(report.passed && failed.isEmpty, "\(failed)")
         #expect(report.verbs.allSatisfy { $0.outcome == .passed }, "\(report.verbs.filter { $0.outcome != .passed })")

@@ -135,8 +135,7 @@ struct EC2ProviderTests {
         defer { try? FileManager.default.removeItem(at: scratch) }
         var configuration = try ContractConfiguration.load(path: TestDatabase.root.appendingPathComponent("examples/contract/ec2.yaml").path)
         configuration.config = EC2Environment.options(owner: owner, scratch: scratch)
-        let library = try ProviderLibrary.load(path: EC2Environment.library, logger: TestDatabase.quiet)
-        let report = try await ContractRunner(library: library, configuration: configuration).run()
+        let report = await ContractRunner(launch: ProviderLaunch(path: EC2Environment.library), configuration: configuration).run()
         let failed = report.cases.filter { $0.outcome == .failed }
         #expect(report.passed && failed.isEmpty, "\(failed)")
         #expect(report.verbs.allSatisfy { $0.outcome == .passed }, "\(report.verbs.filter { $0.outcome != .passed })")

@@ -95,7 +95,7 @@ final class HostHarness: Sendable {
         baseURL = "http://127.0.0.1:\(port)"
         let conninfo = if let conninfo { conninfo } else { try await TestDatabase.freshDatabase() }
         pool = PostgresPool(conninfo: conninfo, size: 4, logger: TestDatabase.quiet)
-        server = HostServer(configuration: configuration, pool: pool, logger: logger)
+        server = await HostServer(configuration: configuration, pool: pool, logger: logger)
         let ready = AsyncStream<Void>.makeStream()
         let server = self.server
         task.withLock { $0 = Task { try await server.run { ready.continuation.yield() } } }

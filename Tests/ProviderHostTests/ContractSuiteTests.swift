@@ -34,8 +34,7 @@ import Testing
         let configuration = try ContractConfiguration.parse(
             try String(contentsOfFile: config, encoding: .utf8), source: config, environment: environment
         )
-        let library = try ProviderLibrary.load(path: path, logger: TestSupport.quietLogger)
-        return try await ContractRunner(library: library, configuration: configuration, filter: filter).run()
+        return await ContractRunner(launch: ProviderLaunch(path: path), configuration: configuration, filter: filter).run()
     }
 
     @Test func processProviderPassesEveryV1Verb() async throws {

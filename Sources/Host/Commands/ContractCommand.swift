@@ -10,8 +10,10 @@ struct ContractCommand: AsyncParsableCommand {
         commandName: "contract",
         abstract: "Run the provider conformance suite against a provider shared object.",
         discussion: """
-            Loads the provider through the same loader the Host uses and drives every v1 verb through the C ABI. \
-            Exits 0 only if every claimed verb passes and every unclaimed verb answers exactly UNSUPPORTED.
+            Loads the provider through the same loader the Host uses, in a runner process of its own, and drives every v1 \
+            verb through the C ABI. A crash, exit or hang of the provider fails that case with the reason and the run goes \
+            on; the JSON and JUnit reports are always written (also on SIGTERM/SIGINT, with what ran). Exits 0 only if \
+            every claimed verb passes and every unclaimed verb answers exactly UNSUPPORTED.
             """
     )
 
@@ -30,31 +32,67 @@ struct ContractCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Run only cases whose id contains this text.")
     var filter: String?
 
+    @Flag(name: .long, help: "Load the provider into this process instead of a runner process (a crash then ends the run).")
+    var inProcess = false
+
+    @Option(name: .long, help: "How long past a verb's deadline a hung provider gets before its runner is killed, ms.")
+    var killGraceMs = 1000
+
     func run() async throws {
-        let library: ProviderLibrary
-        do { library = try ProviderLibrary.load(path: provider) } catch {
-            printError(error.description)
-            throw ExitCode(2)
-        }
         let configuration: ContractConfiguration
         do { configuration = try config.map { try ContractConfiguration.load(path: $0) } ?? ContractConfiguration() } catch {
             printError("\(error)")
             throw ExitCode(2)
         }
-        let runner = ContractRunner(library: library, configuration: configuration, filter: filter) { line in print(line) }
-        let report: ContractReport
-        do { report = try await runner.run() } catch {
-            printError("\(error)")
-            throw ExitCode(2)
+        // The provider runs in a runner process: whatever it does, this run ends with a verdict and its reports.
+        let launch = ProviderLaunch(
+            path: provider, isolation: inProcess ? .inProcess : .process, threads: 16,
+            runner: RunnerOptions(killGrace: .milliseconds(killGraceMs), restartBackoff: .milliseconds(20), maxRestartBackoff: .milliseconds(500))
+        )
+        let runner = ContractRunner(launch: launch, configuration: configuration, filter: filter) { line in print(line) }
+        let interruption = SignalInterruption { signal in
+            // SIGTERM/SIGINT: the partial report, then a failing exit (the runner process dies with this one).
+            print("interrupted by \(signal): writing the partial report")
+            self.write(runner.partialReport(interrupted: "the run was interrupted by \(signal) before it finished"))
+            Foundation.exit(1)
         }
-        if let junit { try Data(JUnitReport.render(report).utf8).write(to: URL(fileURLWithPath: junit)) }
-        if let json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            try encoder.encode(report).write(to: URL(fileURLWithPath: json))
-        }
+        let report = await runner.run()
+        interruption.cancel()
+        write(report)
         if !report.passed { throw ExitCode(1) }
     }
+
+    func write(_ report: ContractReport) {
+        do {
+            if let junit { try Data(JUnitReport.render(report).utf8).write(to: URL(fileURLWithPath: junit)) }
+            if let json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                try encoder.encode(report).write(to: URL(fileURLWithPath: json))
+            }
+        } catch {
+            printError("could not write the report: \(error)")
+        }
+    }
+}
+
+/// Runs `handler` once when SIGTERM or SIGINT arrives (the default dispositions are replaced until ``cancel()``).
+final class SignalInterruption: @unchecked Sendable {
+    /// Set once in init, only cancelled afterwards (dispatch sources are thread-safe).
+    private let sources: [any DispatchSourceSignal]
+
+    init(_ handler: @escaping @Sendable (String) -> Void) {
+        let queue = DispatchQueue(label: "molecule.contract.signals")
+        sources = [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")].map { signalNumber, name in
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
+            source.setEventHandler { handler(name) }
+            source.resume()
+            return source
+        }
+    }
+
+    func cancel() { sources.forEach { $0.cancel() } }
 }
 
 func printError(_ message: String) {

@@ -1,15 +1,78 @@
 import ArgumentParser
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import ProviderHost
 import ProviderWire
 
 /// `molecule-host providers`: look at provider libraries.
-struct ProvidersCommand: ParsableCommand {
+struct ProvidersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "providers",
-        abstract: "Inspect provider shared objects.",
-        subcommands: [Inspect.self]
+        abstract: "Inspect provider shared objects; list or hot-reload the providers of a running Host.",
+        subcommands: [Inspect.self, List.self, Reload.self]
     )
+
+    /// Where the running Host is and how to authenticate (`ADMIN_TOKEN`).
+    struct HostOptions: ParsableArguments {
+        @Option(name: .long, help: "The running Host's URL.")
+        var host: String = ProcessInfo.processInfo.environment["PLATFORM_URL"] ?? "http://127.0.0.1:8080"
+
+        func request(_ method: String, _ path: String, body: [String: String]? = nil) async throws -> Data {
+            guard let url = URL(string: host + path) else { throw ValidationError("--host \(host) is not a URL") }
+            var request = URLRequest(url: url, timeoutInterval: 120)
+            request.httpMethod = method
+            if let token = ProcessInfo.processInfo.environment["ADMIN_TOKEN"], !token.isEmpty {
+                request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+            }
+            if let body {
+                request.httpBody = try JSONSerialization.data(withJSONObject: body)
+                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            }
+            let (data, response) = try await URLSession.shared.data(for: request)
+            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            guard (200..<300).contains(status) else {
+                printError("\(method) \(path): HTTP \(status): \(String(decoding: data, as: UTF8.self))")
+                throw ExitCode(1)
+            }
+            return data
+        }
+    }
+
+    /// `molecule-host providers list`: what a running Host loaded, with isolation, runner pid, restarts, last crash.
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a running Host's providers (GET /admin/providers).")
+        @OptionGroup var options: HostOptions
+
+        func run() async throws {
+            let data = try await options.request("GET", "/admin/providers")
+            let object = try JSONSerialization.jsonObject(with: data)
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+        }
+    }
+
+    /// `molecule-host providers reload NAME [--path NEW.so]`.
+    struct Reload: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Hot-reload a provider of a running Host.",
+            discussion: """
+                The Host loads the library (the configured one, or --path) in a fresh runner, negotiates and creates it, \
+                then switches new calls to it while calls in flight finish on the old one. A library that fails to load \
+                leaves the old one serving.
+                """
+        )
+        @Argument(help: "The provider's name.")
+        var name: String
+        @Option(name: .long, help: "Load this shared object instead of the configured one.")
+        var path: String?
+        @OptionGroup var options: HostOptions
+
+        func run() async throws {
+            let data = try await options.request("POST", "/admin/providers/\(name)/reload", body: path.map { ["path": $0] } ?? [:])
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
 
     /// `molecule-host providers inspect PATH`.
     struct Inspect: ParsableCommand {

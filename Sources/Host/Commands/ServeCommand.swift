@@ -58,7 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
             await pool.shutdown()
             throw ExitCode(1)
         }
-        let server = HostServer(configuration: configuration, pool: pool, logger: logger)
+        let server = await HostServer(configuration: configuration, pool: pool, logger: logger)
         let url = configuration.resolvedPlatformURL
         try await server.run {
             FileHandle.standardOutput.write(Data("molecule-host listening on \(url)  (try: curl \(url)/health)\n".utf8))

@@ -37,6 +37,9 @@ public struct HostConfiguration: Sendable {
     /// A restart's stop attempts before it logs LEAK-SUSPECT and provisions anyway, and the first backoff (doubling).
     public var restartStopAttempts: Int = 3
     public var restartBackoffMs: Int = 1000
+    /// Provisions of one row that never got an answer (the Host or a runner died mid-call) before recovery marks it
+    /// failed instead of driving it again.
+    public var maxProvisionAttempts: Int = 3
     /// Reconciliation (see ``Reconciler``).
     public var sweepers = SweeperSettings()
 
@@ -98,25 +101,85 @@ public struct HostConfiguration: Sendable {
             case "database_pool_size": databasePoolSize = (value as? Int) ?? databasePoolSize
             case "restart_stop_attempts": restartStopAttempts = (value as? Int) ?? restartStopAttempts
             case "restart_backoff_ms": restartBackoffMs = (value as? Int) ?? restartBackoffMs
+            case "max_provision_attempts":
+                guard let count = value as? Int, count >= 1 else { throw Problem("\(source): max_provision_attempts must be a whole number >= 1") }
+                maxProvisionAttempts = count
             case "sweepers":
                 guard let map = value as? [String: Any] else { throw Problem("\(source): sweepers must be a mapping") }
                 try sweepers.apply(map, source: source)
             case "providers":
                 guard let list = value as? [[String: Any]] else { throw Problem("\(source): providers must be a list of mappings") }
-                providers = try list.map { entry in
-                    guard let name = entry["name"] as? String, let library = entry["library"] as? String else {
-                        throw Problem("\(source): every provider needs name and library")
-                    }
-                    let options = entry["options"].flatMap(Self.json) ?? .object([:])
-                    return ProviderSpec(
-                        name: name, library: library, options: options, threads: (entry["threads"] as? Int) ?? 16,
-                        timeoutSeconds: (entry["timeout_seconds"] as? Int) ?? 120
-                    )
-                }
+                providers = try list.enumerated().map { index, entry in try Self.provider(entry, at: "\(source): providers[\(index)]") }
             default:
                 throw Problem("\(source): unknown key \"\(key)\"")
             }
         }
+    }
+
+    /// One `providers:` entry. Every key is known and of the right type, or the error names it.
+    static func provider(_ entry: [String: Any], at place: String) throws -> ProviderSpec {
+        let known: Set = [
+            "name", "library", "options", "threads", "timeout_seconds", "isolation", "environment", "limits", "load_timeout_ms",
+            "create_timeout_ms", "kill_grace_ms", "restart_backoff_ms", "max_restart_backoff_ms", "runner",
+        ]
+        if let unknown = entry.keys.sorted().first(where: { !known.contains($0) }) {
+            throw Problem("\(place): unknown key \"\(unknown)\" (known: \(known.sorted().joined(separator: ", ")))")
+        }
+        func integer(_ key: String, _ map: [String: Any] = entry, at: String = place, minimum: Int = 0) throws -> Int? {
+            guard let value = map[key] else { return nil }
+            guard let number = value as? Int, number >= minimum else { throw Problem("\(at).\(key) must be a whole number >= \(minimum)") }
+            return number
+        }
+        guard let name = entry["name"] as? String, let library = entry["library"] as? String else {
+            throw Problem("\(place): every provider needs name and library (strings)")
+        }
+        var spec = ProviderSpec(name: name, library: library, options: entry["options"].flatMap(Self.json) ?? .object([:]))
+        spec.threads = try integer("threads", minimum: 1) ?? spec.threads
+        spec.timeoutSeconds = try integer("timeout_seconds", minimum: 1) ?? spec.timeoutSeconds
+        if let value = entry["isolation"] {
+            guard let text = value as? String, let isolation = ProviderSpec.Isolation(rawValue: text) else {
+                throw Problem("\(place).isolation must be process or in-process")
+            }
+            spec.isolation = isolation
+        }
+        if let value = entry["environment"] {
+            guard let map = value as? [String: Any], Set(map.keys).isSubset(of: ["pass", "set"]) else {
+                throw Problem("\(place).environment must be a mapping with pass (a list of names) and set (a mapping)")
+            }
+            if let pass = map["pass"] {
+                guard let names = pass as? [String] else { throw Problem("\(place).environment.pass must be a list of variable names") }
+                spec.passEnvironment = names
+            }
+            if let set = map["set"] {
+                guard let values = set as? [String: Any] else { throw Problem("\(place).environment.set must be a mapping of names to values") }
+                spec.setEnvironment = try values.mapValues { value in
+                    switch value {
+                    case let text as String: return text
+                    case let number as Int: return String(number)
+                    case let flag as Bool: return String(flag)
+                    default: throw Problem("\(place).environment.set values must be strings")
+                    }
+                }
+            }
+        }
+        if let value = entry["limits"] {
+            guard let map = value as? [String: Any], Set(map.keys).isSubset(of: ["address_space_mb", "open_files", "cpu_seconds"]) else {
+                throw Problem("\(place).limits must be a mapping with address_space_mb, open_files, cpu_seconds")
+            }
+            spec.addressSpaceMB = try integer("address_space_mb", map, at: place + ".limits") ?? spec.addressSpaceMB
+            spec.openFiles = try integer("open_files", map, at: place + ".limits") ?? spec.openFiles
+            spec.cpuSeconds = try integer("cpu_seconds", map, at: place + ".limits") ?? spec.cpuSeconds
+        }
+        spec.loadTimeoutMs = try integer("load_timeout_ms", minimum: 1) ?? spec.loadTimeoutMs
+        spec.createTimeoutMs = try integer("create_timeout_ms", minimum: 1) ?? spec.createTimeoutMs
+        spec.killGraceMs = try integer("kill_grace_ms") ?? spec.killGraceMs
+        spec.restartBackoffMs = try integer("restart_backoff_ms", minimum: 1) ?? spec.restartBackoffMs
+        spec.maxRestartBackoffMs = try integer("max_restart_backoff_ms", minimum: 1) ?? spec.maxRestartBackoffMs
+        if let value = entry["runner"] {
+            guard let path = value as? String else { throw Problem("\(place).runner must be the runner executable's path") }
+            spec.runnerPath = path
+        }
+        return spec
     }
 
     mutating func apply(environment: [String: String]) throws {

@@ -43,6 +43,18 @@ struct SystemRoutes: Sendable {
                 "providers": .array(providers), "refused": .array(host.dispatcher.refusals.map(JSONValue.string)),
             ])
         }
+        // Hot reload: the new library loads in a fresh runner (or instance) beside the old, then takes new calls.
+        routes.add(.post, "/admin/providers/{name}/reload", .admin) { request, context in
+            struct Body: Decodable { var path: String? }
+            let bytes = try await request.bytes(limit: host.configuration.maxBodyBytes)
+            let body: Body
+            do { body = bytes.isEmpty ? Body() : try WireCoding.decode(Body.self, from: bytes) } catch {
+                throw APIError.badRequest("request body: \(DecodingErrorText.describe(error))")
+            }
+            guard let name = context.parameters.get("name") else { throw APIError.badRequest("provider name missing") }
+            let summary = try await host.dispatcher.reload(provider: name, path: body.path)
+            return try JSONResponse.make(summary)
+        }
         routes.add(.get, "/admin/workspaces/{id}/test-token", .admin) { request, context in
             guard host.configuration.testTokensEnabled else { throw APIError.notFound("not found") }
             let workspace = try await host.workspace(context, request)

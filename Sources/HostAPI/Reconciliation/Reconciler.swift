@@ -164,8 +164,15 @@ public final class Reconciler: Service, Sendable {
     /// What each provider owns versus the rows: an instance or storage with no row (or a removed row) is reaped after
     /// the grace period. Snapshots are kept. Other owners' resources are never listed, so never touched.
     func orphanPass() async throws {
+        var failures: [String] = []
         for provider in dispatcher.loadedProviders {
-            let resources = try await dispatcher.listOwned(provider: provider)
+            // One provider's failing list_owned never stops the pass for the others.
+            let resources: [OwnedResource]
+            do { resources = try await dispatcher.listOwned(provider: provider) } catch {
+                logger.warning("orphan pass: provider skipped", metadata: ["provider": "\(provider)", "error": "\(error)"])
+                failures.append("\(provider): \(error)")
+                continue
+            }
             let ids = resources.compactMap { UUID(uuidString: $0.workspaceId) }
             let statuses = try await reconciliation.statuses(of: ids)
             let now = Int64(Date().timeIntervalSince1970 * 1000)
@@ -186,6 +193,13 @@ public final class Reconciler: Service, Sendable {
                 }
             }
         }
+        if !failures.isEmpty { throw OrphanPassFailure(failures: failures) }
+    }
+
+    /// The providers an orphan pass could not list (the others were reconciled); kept in `/admin/liveness`.
+    struct OrphanPassFailure: Error, CustomStringConvertible {
+        let failures: [String]
+        var description: String { "list_owned failed for \(failures.joined(separator: "; "))" }
     }
 
     /// Live tokens of non-external workspaces that are failed or offline and have no live instance are revoked.
@@ -216,6 +230,17 @@ public final class Reconciler: Service, Sendable {
             case .stopped, .absent:
                 if row.status == .hibernating {
                     _ = try await store.transition(row.id, to: .hibernated, from: [.hibernating])
+                } else if try await store.provisionAttempts(row.id) >= dispatcher.maxProvisionAttempts {
+                    // No crash loop: a row whose provision never answered this often is not driven again.
+                    let attempts = try await store.provisionAttempts(row.id)
+                    let message = FailureMessage(
+                        "provisioning was interrupted \(attempts) times without an answer from the \(row.provider) provider "
+                            + "(its runner or the Host died during the call); not retried. Check the provider, then restart the workspace"
+                    )
+                    if try await store.markFailed(row.id, message: message, from: [.provisioning]) {
+                        logger.error("recovery: provision keeps crashing; marked failed", metadata: ["workspace": "\(row.id)", "attempts": "\(attempts)"])
+                        await record("WORKSPACE_PROVISION_FAILED", row.id, ["error": .string(message.text), "source": "recovery"])
+                    }
                 } else {
                     logger.info("recovery: provisioning again", metadata: ["workspace": "\(row.id)"])
                     dispatcher.provision(workspace)

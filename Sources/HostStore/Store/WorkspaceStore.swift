@@ -128,6 +128,27 @@ public struct WorkspaceStore: Sendable {
         }
     }
 
+    /// Counts a provision attempt before the provider is called (see ``clearProvisionAttempts(_:)``).
+    public func countProvisionAttempt(_ id: UUID) async throws {
+        try await pool.run { connection in
+            try connection.query("UPDATE workspaces SET provision_attempts = provision_attempts + 1 WHERE id = $1", [.uuid(id)])
+        }
+    }
+
+    /// Clears the count once the provider answered (success or error): only unanswered attempts stay counted.
+    public func clearProvisionAttempts(_ id: UUID) async throws {
+        try await pool.run { connection in
+            try connection.query("UPDATE workspaces SET provision_attempts = 0 WHERE id = $1 AND provision_attempts <> 0", [.uuid(id)])
+        }
+    }
+
+    /// How many provisions of `id` were started and never answered.
+    public func provisionAttempts(_ id: UUID) async throws -> Int {
+        try await pool.run { connection in
+            try connection.query("SELECT provision_attempts::text AS n FROM workspaces WHERE id = $1", [.uuid(id)]).first?.string("n").flatMap { Int($0) } ?? 0
+        }
+    }
+
     /// Marks `id` removed (from any status but removed) and revokes its tokens, in one transaction.
     @discardableResult
     public func markRemoved(_ id: UUID) async throws -> Bool {
