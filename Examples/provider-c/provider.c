@@ -1,7 +1,7 @@
 /*
  * provider.c — "c-example", a minimal Molecule Host provider written in plain C (C11, no external libraries).
  *
- * It keeps workspaces in memory (no real processes) and implements five verbs: describe, provision, stop, inspect
+ * It keeps workspaces in a table (no real processes) and implements five verbs: describe, provision, stop, inspect
  * and list_owned. Every other verb slot is NULL and the manifest says why. It exists to show the provider ABI
  * (Sources/ProviderABI/include/molecule_provider.h) from C: negotiation, the vtable, the manifest (also embedded as
  * an ELF note), result ownership and thread safety.
@@ -10,13 +10,20 @@
  *   "owner":       string, optional, default "default" — recorded on every resource, matched by list_owned.
  *   "unreachable": bool, optional, default false — when true every verb answers UNAVAILABLE (retryable), which lets
  *                  a contract run exercise the "backend down" path.
+ *   "state_file":  string, optional — a file path. When set, the workspace table lives in that file rather than in
+ *                  this process's memory, so it outlives the process (the Host runs each instance in its own runner
+ *                  process) and is shared by every process configured with the same path. See the section "The
+ *                  table: in memory, or in a state file" for the format and the locking.
  *
  * Build: see Makefile (`make`, or `make OUT=/path/libX.so`).
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* flock(2) */
 
 #include "molecule_provider.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,7 +31,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------------------------------------------------------------ */
 /* Manifest: defined once, used both for the ELF note and for `answer->manifest_json`.                                */
@@ -79,22 +89,33 @@ typedef struct workspace {
     int64_t created_at_ms;
 } workspace;
 
-/*
- * The "backend": process-wide, like a daemon that outlives its clients. Instances are clients of it, so a new
- * instance (a restarted Host) finds what an earlier one created — the contract's list-owned.after-restart case.
- */
-typedef struct memory_backend {
-    pthread_mutex_t lock; /* guards items/count/cap */
+typedef struct workspace_table {
     workspace *items;
     size_t count;
     size_t cap;
+} workspace_table;
+
+/*
+ * The memory "backend": process-wide, like a daemon that outlives its clients. Instances of one process are clients
+ * of it, so a new instance in the same process finds what an earlier one created. The Host, though, runs each
+ * instance in its own runner process, and a restarted Host (the contract's list-owned.after-restart case) is another
+ * process altogether: only the file backend ("state_file") outlives a process, as a real backend does.
+ */
+typedef struct memory_backend {
+    pthread_mutex_t lock; /* guards table; also held around every use of a state file (see table_open) */
+    workspace_table table;
 } memory_backend;
 
-static memory_backend backend = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0};
+static memory_backend backend = {PTHREAD_MUTEX_INITIALIZER, {NULL, 0, 0}};
 
 struct mp_instance {
     char *owner;      /* immutable after create */
     bool unreachable; /* immutable after create */
+    /* With "state_file": the paths of the file backend, immutable after create; all NULL for the memory backend. */
+    char *state_file; /* the table */
+    char *lock_file;  /* <state_file>.lock: flock'ed around every read-modify-write, never replaced */
+    char *temp_file;  /* <state_file>.tmp: the next table, renamed over state_file */
+    char *state_dir;  /* the directory holding them, fsync'ed after a rename */
 };
 
 static int64_t now_ms(void) {
@@ -491,13 +512,421 @@ static jfind get_bool(const uint8_t *p, size_t len, const char *key, bool *out) 
 }
 
 /* ------------------------------------------------------------------------------------------------------------------ */
+/* The table: in memory, or in a state file                                                                           */
+/*                                                                                                                    */
+/* Every verb that reads or changes the table brackets its work with table_open / table_save / table_close. Without   */
+/* a state file that is the memory backend under its mutex. With one ("the file backend"):                            */
+/*   - table_open takes an exclusive flock(2) on <state_file>.lock (created 0600, with any missing directories 0700,  */
+/*     and never replaced), then reads <state_file> into a private table (a missing file is an empty table);          */
+/*   - table_save, called only when the verb changed the table, writes it to <state_file>.tmp, fsyncs it, renames it  */
+/*     over <state_file> and fsyncs the directory, all while the lock is held;                                        */
+/*   - table_close drops the private table and the lock.                                                              */
+/* The lock lives in its own file because the state file is replaced by rename: a lock on the old state file's inode  */
+/* would not exclude a process that opens the new one. Several processes may share one state file; every              */
+/* read-modify-write is whole under the lock, so none loses another's change. The backend mutex is held as well, so   */
+/* the threads of one process never rely on flock alone (on NFS, Linux emulates flock with per-process fcntl locks).  */
+/*                                                                                                                    */
+/* The state file is text: a header line, then one line per workspace, fields separated by tabs:                      */
+/*     c-example-state 1                                                                                              */
+/*     <workspace_id> TAB <owner> TAB running|stopped TAB <created_at_ms> LF                                          */
+/* Ids and owners are stored verbatim, so with a state file they must be free of control characters (see storable).   */
+/* ------------------------------------------------------------------------------------------------------------------ */
+
+#define STATE_FILE_HEADER "c-example-state 1\n"
+
+/** True when `s` can be a field of a state file line: non-empty, valid UTF-8, no ASCII control characters. */
+static bool storable_n(const uint8_t *s, size_t n) {
+    if (n == 0 || !utf8_valid(s, n)) return false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < 0x20 || s[i] == 0x7F) return false;
+    }
+    return true;
+}
+
+static bool storable(const char *s) { return storable_n((const uint8_t *)s, strlen(s)); }
+
+static void table_free(workspace_table *table) {
+    for (size_t k = 0; k < table->count; k++) {
+        free(table->items[k].workspace_id);
+        free(table->items[k].owner);
+    }
+    free(table->items);
+    table->items = NULL;
+    table->count = 0;
+    table->cap = 0;
+}
+
+/** Makes room for one more workspace (at most MAX_WORKSPACES). False when the table is full or out of memory. */
+static bool table_reserve(workspace_table *table) {
+    if (table->count < table->cap) return true;
+    if (table->count >= MAX_WORKSPACES) return false;
+    size_t cap = table->cap ? table->cap * 2 : 16;
+    if (cap > MAX_WORKSPACES) cap = MAX_WORKSPACES;
+    workspace *grown = realloc(table->items, cap * sizeof *grown);
+    if (grown == NULL) return false;
+    table->items = grown;
+    table->cap = cap;
+    return true;
+}
+
+/** Index of `owner`'s `id` in `table`, or `table->count` when absent. */
+static size_t find_workspace(const workspace_table *table, const char *owner, const char *id) {
+    for (size_t k = 0; k < table->count; k++) {
+        if (strcmp(table->items[k].workspace_id, id) == 0 && strcmp(table->items[k].owner, owner) == 0) return k;
+    }
+    return table->count;
+}
+
+/** Answers a failed system call on `path`: UNAVAILABLE (retryable), with errno `error` as the native code. */
+static void result_io_error(mp_result *out, const char *what, const char *path, int error) {
+    char reason[128];
+    if (strerror_r(error, reason, sizeof reason) != 0) snprintf(reason, sizeof reason, "errno %d", error);
+    strbuf sb = {0};
+    sb_puts(&sb, "c-example cannot ");
+    sb_puts(&sb, what);
+    sb_puts(&sb, " ");
+    sb_puts(&sb, path);
+    sb_puts(&sb, ": ");
+    sb_puts(&sb, reason);
+    if (sb.oom) {
+        free(sb.data);
+        result_error(out, MP_INTERNAL, false, "c-example ran out of memory");
+        return;
+    }
+    result_error(out, MP_UNAVAILABLE, true, sb.data);
+    out->native_code = error;
+    free(sb.data);
+}
+
+/** Answers a state file that cannot be read back: INTERNAL, not retryable (the file is left as it is). */
+static void result_corrupt(mp_result *out, const char *path, size_t line, const char *detail) {
+    strbuf sb = {0};
+    sb_puts(&sb, "c-example state file ");
+    sb_puts(&sb, path);
+    sb_puts(&sb, " is corrupt at line ");
+    sb_put_i64(&sb, (int64_t)line);
+    sb_puts(&sb, ": ");
+    sb_puts(&sb, detail);
+    if (sb.oom) {
+        free(sb.data);
+        result_error(out, MP_INTERNAL, false, "c-example ran out of memory");
+        return;
+    }
+    result_error(out, MP_INTERNAL, false, sb.data);
+    free(sb.data);
+}
+
+/** Creates `dir` and any missing parents (mode 0700), like `mkdir -p`. False with errno set on failure. */
+static bool make_directories(const char *dir) {
+    char *copy = strdup(dir);
+    if (copy == NULL) return false;
+    for (char *p = copy + 1;; p++) {
+        if (*p != '/' && *p != '\0') continue;
+        char saved = *p;
+        *p = '\0';
+        if (mkdir(copy, 0700) != 0 && errno != EEXIST) {
+            int error = errno;
+            free(copy);
+            errno = error;
+            return false;
+        }
+        *p = saved;
+        if (saved == '\0') break;
+    }
+    free(copy);
+    return true;
+}
+
+/** Reads all of `fd` into `sb`. False with errno set on a read error. */
+static bool read_all(int fd, strbuf *sb) {
+    char chunk[65536];
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return false;
+        if (n == 0) return true;
+        sb_putn(sb, chunk, (size_t)n);
+        if (sb->oom) {
+            errno = ENOMEM;
+            return false;
+        }
+    }
+}
+
+/** Writes all of [data, data+len) to `fd`. False with errno set on a write error. */
+static bool write_all(int fd, const char *data, size_t len) {
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return false;
+        data += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/** Copies the field [s, s+n) into a malloc'd string; NULL when out of memory. */
+static char *field_dup(const char *s, size_t n) {
+    char *copy = malloc(n + 1);
+    if (copy == NULL) return NULL;
+    memcpy(copy, s, n);
+    copy[n] = '\0';
+    return copy;
+}
+
+/** Parses the state file text [text, text+len) into `table` (empty). On failure fills `out` and returns false. */
+static bool state_parse(const char *path, const char *text, size_t len, workspace_table *table, mp_result *out) {
+    if (len == 0) return true; /* an empty file (say, made by `touch`) is an empty table */
+    size_t header = strlen(STATE_FILE_HEADER);
+    if (len < header || memcmp(text, STATE_FILE_HEADER, header) != 0) {
+        result_corrupt(out, path, 1, "not a c-example state file (the first line is not \"c-example-state 1\")");
+        return false;
+    }
+    size_t line = 1;
+    for (size_t i = header; i < len;) {
+        line++;
+        const char *start = text + i;
+        const char *end = memchr(start, '\n', len - i);
+        if (end == NULL) {
+            result_corrupt(out, path, line, "the last line is not terminated");
+            return false;
+        }
+        i = (size_t)(end - text) + 1;
+
+        const char *field[4];
+        size_t field_len[4];
+        size_t nfields = 0;
+        for (const char *f = start;;) {
+            const char *tab = memchr(f, '\t', (size_t)(end - f));
+            const char *stop = tab != NULL ? tab : end;
+            if (nfields == 4) {
+                nfields++; /* too many */
+                break;
+            }
+            field[nfields] = f;
+            field_len[nfields] = (size_t)(stop - f);
+            nfields++;
+            if (tab == NULL) break;
+            f = tab + 1;
+        }
+        if (nfields != 4) {
+            result_corrupt(out, path, line, "expected 4 tab-separated fields");
+            return false;
+        }
+        if (!storable_n((const uint8_t *)field[0], field_len[0]) ||
+            !storable_n((const uint8_t *)field[1], field_len[1])) {
+            result_corrupt(out, path, line, "the workspace id or the owner is empty or has control characters");
+            return false;
+        }
+        ws_state state;
+        if (field_len[2] == 7 && memcmp(field[2], "running", 7) == 0) {
+            state = WS_RUNNING;
+        } else if (field_len[2] == 7 && memcmp(field[2], "stopped", 7) == 0) {
+            state = WS_STOPPED;
+        } else {
+            result_corrupt(out, path, line, "the state is neither \"running\" nor \"stopped\"");
+            return false;
+        }
+        int64_t created_at_ms = 0;
+        bool number = field_len[3] > 0 && field_len[3] <= 18; /* 18 digits cannot overflow int64 */
+        for (size_t k = 0; number && k < field_len[3]; k++) {
+            char c = field[3][k];
+            if (c < '0' || c > '9') number = false;
+            else created_at_ms = created_at_ms * 10 + (c - '0');
+        }
+        if (!number) {
+            result_corrupt(out, path, line, "the creation time is not a number of milliseconds");
+            return false;
+        }
+        if (table->count >= MAX_WORKSPACES) {
+            result_corrupt(out, path, line, "more than 4096 workspaces");
+            return false;
+        }
+        char *id = field_dup(field[0], field_len[0]);
+        char *owner = field_dup(field[1], field_len[1]);
+        if (id == NULL || owner == NULL || !table_reserve(table)) {
+            free(id);
+            free(owner);
+            result_error(out, MP_INTERNAL, false, "c-example ran out of memory");
+            return false;
+        }
+        table->items[table->count++] = (workspace){id, owner, state, created_at_ms};
+    }
+    return true;
+}
+
+/** One verb's hold on the table: the memory table, or a private copy of the state file's under its lock. */
+typedef struct table_session {
+    const mp_instance *instance;
+    workspace_table *table; /* what the verb works on */
+    workspace_table loaded; /* with a state file: the table read from it */
+    int lock_fd;            /* with a state file: <state_file>.lock, flock'ed; -1 otherwise */
+} table_session;
+
+static void table_close(table_session *session) {
+    if (session->lock_fd >= 0) {
+        table_free(&session->loaded);
+        close(session->lock_fd); /* releases the flock */
+        session->lock_fd = -1;
+    }
+    session->table = NULL;
+    pthread_mutex_unlock(&backend.lock);
+}
+
+/** Takes the table for one verb. On failure fills `out` and returns false (nothing to close). */
+static bool table_open(const mp_instance *instance, table_session *session, mp_result *out) {
+    *session = (table_session){instance, &backend.table, {NULL, 0, 0}, -1};
+    pthread_mutex_lock(&backend.lock);
+    if (instance->state_file == NULL) return true;
+
+    int fd = open(instance->lock_file, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == ENOENT) {
+        if (!make_directories(instance->state_dir)) {
+            int error = errno;
+            pthread_mutex_unlock(&backend.lock);
+            result_io_error(out, "create the state directory", instance->state_dir, error);
+            return false;
+        }
+        fd = open(instance->lock_file, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    }
+    if (fd < 0) {
+        int error = errno;
+        pthread_mutex_unlock(&backend.lock);
+        result_io_error(out, "open the state lock file", instance->lock_file, error);
+        return false;
+    }
+    while (flock(fd, LOCK_EX) != 0) {
+        if (errno == EINTR) continue;
+        int error = errno;
+        close(fd);
+        pthread_mutex_unlock(&backend.lock);
+        result_io_error(out, "lock the state lock file", instance->lock_file, error);
+        return false;
+    }
+    session->lock_fd = fd;
+    session->table = &session->loaded;
+
+    int state_fd = open(instance->state_file, O_RDONLY | O_CLOEXEC);
+    if (state_fd < 0 && errno == ENOENT) return true; /* nothing saved yet: an empty table */
+    if (state_fd < 0) {
+        int error = errno;
+        table_close(session);
+        result_io_error(out, "open the state file", instance->state_file, error);
+        return false;
+    }
+    strbuf text = {0};
+    bool read_ok = read_all(state_fd, &text);
+    int error = errno;
+    close(state_fd);
+    if (!read_ok) {
+        free(text.data);
+        table_close(session);
+        result_io_error(out, "read the state file", instance->state_file, error);
+        return false;
+    }
+    bool parsed = state_parse(instance->state_file, text.data, text.len, &session->loaded, out);
+    free(text.data);
+    if (!parsed) {
+        table_close(session);
+        return false;
+    }
+    return true;
+}
+
+/**
+ * Makes the verb's change to the table durable: nothing to do for the memory table; for a state file, replaces it
+ * atomically (call with the session open, so with the lock held). On failure fills `out` and returns false; the
+ * state file then still holds the table as it was before the verb.
+ */
+static bool table_save(table_session *session, mp_result *out) {
+    const mp_instance *instance = session->instance;
+    if (instance->state_file == NULL) return true;
+
+    strbuf text = {0};
+    sb_puts(&text, STATE_FILE_HEADER);
+    for (size_t k = 0; k < session->table->count; k++) {
+        const workspace *w = &session->table->items[k];
+        sb_puts(&text, w->workspace_id);
+        sb_puts(&text, "\t");
+        sb_puts(&text, w->owner);
+        sb_puts(&text, w->state == WS_RUNNING ? "\trunning\t" : "\tstopped\t");
+        sb_put_i64(&text, w->created_at_ms);
+        sb_puts(&text, "\n");
+    }
+    if (text.oom) {
+        free(text.data);
+        result_error(out, MP_INTERNAL, false, "c-example ran out of memory");
+        return false;
+    }
+
+    const char *what = "write the state file";
+    int fd = open(instance->temp_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    bool ok = fd >= 0;
+    if (!ok) what = "create the state file";
+    if (ok) ok = fchmod(fd, 0600) == 0 && write_all(fd, text.data, text.len) && fsync(fd) == 0;
+    int error = errno;
+    if (fd >= 0 && close(fd) != 0 && ok) {
+        ok = false;
+        error = errno;
+    }
+    free(text.data);
+    if (!ok) {
+        if (fd >= 0) unlink(instance->temp_file);
+        result_io_error(out, what, instance->temp_file, error);
+        return false;
+    }
+    if (rename(instance->temp_file, instance->state_file) != 0) {
+        error = errno;
+        unlink(instance->temp_file);
+        result_io_error(out, "replace the state file", instance->state_file, error);
+        return false;
+    }
+    /* Make the rename itself durable. Best effort: some file systems refuse fsync on a directory. */
+    int dir_fd = open(instance->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd >= 0) {
+        (void)fsync(dir_fd);
+        close(dir_fd);
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------------------------------------------------------ */
 /* create / destroy                                                                                                   */
 /* ------------------------------------------------------------------------------------------------------------------ */
 
 static void c_destroy(mp_instance *instance) {
     if (instance == NULL) return;
     free(instance->owner); /* the backend's workspaces outlive the instance */
+    free(instance->state_file);
+    free(instance->lock_file);
+    free(instance->temp_file);
+    free(instance->state_dir);
     free(instance);
+}
+
+/** `path` followed by `suffix`, malloc'd; NULL when out of memory. */
+static char *path_with_suffix(const char *path, const char *suffix) {
+    strbuf sb = {0};
+    sb_puts(&sb, path);
+    sb_puts(&sb, suffix);
+    if (sb.oom) {
+        free(sb.data);
+        return NULL;
+    }
+    return sb.data;
+}
+
+/** The directory part of `path` ("." when it has none), malloc'd; NULL when out of memory. */
+static char *path_directory(const char *path) {
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL) return strdup(".");
+    if (slash == path) return strdup("/");
+    size_t n = (size_t)(slash - path);
+    char *dir = malloc(n + 1);
+    if (dir == NULL) return NULL;
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    return dir;
 }
 
 static mp_instance *c_create(mp_bytes config_json, mp_result *err) {
@@ -544,14 +973,51 @@ static mp_instance *c_create(mp_bytes config_json, mp_result *err) {
         return NULL;
     }
 
+    char *state_file = NULL;
+    r = get_string(p, len, "state_file", &state_file);
+    if (r == J_MALFORMED || r == J_WRONG_TYPE) {
+        free(owner);
+        result_error(err, MP_INVALID_ARGUMENT, false,
+                     "c-example configuration is invalid: \"state_file\" must be a string (a file path)");
+        return NULL;
+    }
+    if (r == J_FOUND && state_file[0] == '\0') {
+        free(owner);
+        free(state_file);
+        result_error(err, MP_INVALID_ARGUMENT, false,
+                     "c-example configuration is invalid: \"state_file\" must not be empty");
+        return NULL;
+    }
+    if (state_file != NULL && !storable(owner)) {
+        free(owner);
+        free(state_file);
+        result_error(err, MP_INVALID_ARGUMENT, false,
+                     "c-example configuration is invalid: with a \"state_file\", \"owner\" must not contain "
+                     "control characters (tab, newline, ...)");
+        return NULL;
+    }
+
     mp_instance *instance = calloc(1, sizeof *instance);
     if (instance == NULL) {
         free(owner);
+        free(state_file);
         result_error(err, MP_INTERNAL, false, "c-example ran out of memory");
         return NULL;
     }
     instance->owner = owner;
     instance->unreachable = unreachable;
+    if (state_file != NULL) {
+        /* Only the paths are worked out here: create must not touch the backend, the verbs open the files. */
+        instance->state_file = state_file;
+        instance->lock_file = path_with_suffix(state_file, ".lock");
+        instance->temp_file = path_with_suffix(state_file, ".tmp");
+        instance->state_dir = path_directory(state_file);
+        if (instance->lock_file == NULL || instance->temp_file == NULL || instance->state_dir == NULL) {
+            c_destroy(instance);
+            result_error(err, MP_INTERNAL, false, "c-example ran out of memory");
+            return NULL;
+        }
+    }
     return instance;
 }
 
@@ -602,14 +1068,6 @@ static char *require_workspace_id(const char *verb, mp_bytes request, mp_result 
     return NULL;
 }
 
-/** Index of this owner's `id` in the backend, or `backend.count` when absent. Call with the lock held. */
-static size_t find_workspace(const mp_instance *instance, const char *id) {
-    for (size_t k = 0; k < backend.count; k++) {
-        if (strcmp(backend.items[k].workspace_id, id) == 0 && strcmp(backend.items[k].owner, instance->owner) == 0) return k;
-    }
-    return backend.count;
-}
-
 static void put_instance_ref(strbuf *sb, const char *id) {
     strbuf ref = {0};
     sb_puts(&ref, "c-");
@@ -625,7 +1083,13 @@ static void put_instance_ref(strbuf *sb, const char *id) {
 static void c_describe(mp_instance *instance, const mp_call *call, mp_bytes request, mp_result *out) {
     (void)call;
     if (!verb_prologue(instance, "describe", request, out)) return;
-    result_body(out, "{\"name\":\"" C_EXAMPLE_NAME "\",\"version\":\"" C_EXAMPLE_VERSION "\",\"backend\":\"memory\"}");
+    if (instance->state_file == NULL) {
+        result_body(out, "{\"name\":\"" C_EXAMPLE_NAME "\",\"version\":\"" C_EXAMPLE_VERSION "\","
+                         "\"backend\":\"memory\"}");
+    } else {
+        result_body(out, "{\"name\":\"" C_EXAMPLE_NAME "\",\"version\":\"" C_EXAMPLE_VERSION "\","
+                         "\"backend\":\"file\"}");
+    }
 }
 
 static void c_provision(mp_instance *instance, const mp_call *call, mp_bytes request, mp_result *out) {
@@ -633,52 +1097,59 @@ static void c_provision(mp_instance *instance, const mp_call *call, mp_bytes req
     if (!verb_prologue(instance, "provision", request, out)) return;
     char *id = require_workspace_id("provision", request, out);
     if (id == NULL) return;
+    if (instance->state_file != NULL && !storable(id)) {
+        free(id);
+        result_error(out, MP_INVALID_ARGUMENT, false,
+                     "provision request's \"workspace_id\" must not contain control characters (tab, newline, ...): "
+                     "c-example keeps it in a line of its state file");
+        return;
+    }
 
-    pthread_mutex_lock(&backend.lock);
-    size_t k = find_workspace(instance, id);
-    if (k == backend.count) {
-        if (backend.count >= MAX_WORKSPACES) {
-            pthread_mutex_unlock(&backend.lock);
+    table_session session;
+    if (!table_open(instance, &session, out)) {
+        free(id);
+        return;
+    }
+    workspace_table *table = session.table;
+    size_t k = find_workspace(table, instance->owner, id);
+    bool changed = true;
+    if (k == table->count) {
+        if (table->count >= MAX_WORKSPACES) {
+            table_close(&session);
             free(id);
             result_error(out, MP_QUOTA_EXCEEDED, false, "c-example holds at most 4096 workspaces");
             return;
         }
-        if (backend.count == backend.cap) {
-            size_t cap = backend.cap ? backend.cap * 2 : 16;
-            if (cap > MAX_WORKSPACES) cap = MAX_WORKSPACES;
-            workspace *grown = realloc(backend.items, cap * sizeof *grown);
-            if (grown == NULL) {
-                pthread_mutex_unlock(&backend.lock);
-                free(id);
-                result_error(out, MP_INTERNAL, false, "c-example ran out of memory");
-                return;
-            }
-            backend.items = grown;
-            backend.cap = cap;
-        }
         char *owner = strdup(instance->owner);
-        if (owner == NULL) {
-            pthread_mutex_unlock(&backend.lock);
+        if (owner == NULL || !table_reserve(table)) {
+            table_close(&session);
+            free(owner);
             free(id);
             result_error(out, MP_INTERNAL, false, "c-example ran out of memory");
             return;
         }
-        backend.items[k].owner = owner;
-        backend.items[k].workspace_id = id; /* the table owns it now */
-        backend.items[k].state = WS_RUNNING;
-        backend.items[k].created_at_ms = now_ms();
-        backend.count++;
+        table->items[k].owner = owner;
+        table->items[k].workspace_id = id; /* the table owns it now */
+        table->items[k].state = WS_RUNNING;
+        table->items[k].created_at_ms = now_ms();
+        table->count++;
         id = NULL;
     } else {
-        backend.items[k].state = WS_RUNNING; /* idempotent: converge on running */
+        changed = table->items[k].state != WS_RUNNING;
+        table->items[k].state = WS_RUNNING; /* idempotent: converge on running */
         free(id);
         id = NULL;
     }
     strbuf sb = {0};
     sb_puts(&sb, "{\"instance_ref\":");
-    put_instance_ref(&sb, backend.items[k].workspace_id);
+    put_instance_ref(&sb, table->items[k].workspace_id);
     sb_puts(&sb, ",\"state\":\"running\"}");
-    pthread_mutex_unlock(&backend.lock);
+    if (changed && !table_save(&session, out)) {
+        table_close(&session);
+        free(sb.data);
+        return;
+    }
+    table_close(&session);
     sb_finish(&sb, out);
 }
 
@@ -688,18 +1159,27 @@ static void c_stop(mp_instance *instance, const mp_call *call, mp_bytes request,
     char *id = require_workspace_id("stop", request, out);
     if (id == NULL) return;
 
-    bool stopped = false;
-    pthread_mutex_lock(&backend.lock);
-    size_t k = find_workspace(instance, id);
-    if (k < backend.count) {
-        stopped = backend.items[k].state == WS_RUNNING;
-        free(backend.items[k].workspace_id);
-        free(backend.items[k].owner);
-        backend.items[k] = backend.items[backend.count - 1]; /* order does not matter */
-        backend.count--;
+    table_session session;
+    if (!table_open(instance, &session, out)) {
+        free(id);
+        return;
     }
-    pthread_mutex_unlock(&backend.lock);
+    workspace_table *table = session.table;
+    bool stopped = false;
+    size_t k = find_workspace(table, instance->owner, id);
     free(id);
+    if (k < table->count) {
+        stopped = table->items[k].state == WS_RUNNING;
+        free(table->items[k].workspace_id);
+        free(table->items[k].owner);
+        table->items[k] = table->items[table->count - 1]; /* order does not matter */
+        table->count--;
+        if (!table_save(&session, out)) {
+            table_close(&session);
+            return;
+        }
+    }
+    table_close(&session);
     result_body(out, stopped ? "{\"stopped\":true}" : "{\"stopped\":false}");
 }
 
@@ -709,17 +1189,22 @@ static void c_inspect(mp_instance *instance, const mp_call *call, mp_bytes reque
     char *id = require_workspace_id("inspect", request, out);
     if (id == NULL) return;
 
+    table_session session;
+    if (!table_open(instance, &session, out)) {
+        free(id);
+        return;
+    }
+    const workspace_table *table = session.table;
     strbuf sb = {0};
-    pthread_mutex_lock(&backend.lock);
-    size_t k = find_workspace(instance, id);
-    if (k < backend.count && backend.items[k].state == WS_RUNNING) {
+    size_t k = find_workspace(table, instance->owner, id);
+    if (k < table->count && table->items[k].state == WS_RUNNING) {
         sb_puts(&sb, "{\"state\":\"running\",\"instance_ref\":");
-        put_instance_ref(&sb, backend.items[k].workspace_id);
+        put_instance_ref(&sb, table->items[k].workspace_id);
         sb_puts(&sb, "}");
     } else {
         sb_puts(&sb, "{\"state\":\"absent\"}");
     }
-    pthread_mutex_unlock(&backend.lock);
+    table_close(&session);
     free(id);
     sb_finish(&sb, out);
 }
@@ -740,10 +1225,15 @@ static void c_list_owned(mp_instance *instance, const mp_call *call, mp_bytes re
     strbuf sb = {0};
     sb_puts(&sb, "{\"resources\":[");
     if (matches) {
-        pthread_mutex_lock(&backend.lock);
+        table_session session;
+        if (!table_open(instance, &session, out)) {
+            free(sb.data);
+            return;
+        }
+        const workspace_table *table = session.table;
         bool first = true;
-        for (size_t k = 0; k < backend.count; k++) {
-            const workspace *w = &backend.items[k];
+        for (size_t k = 0; k < table->count; k++) {
+            const workspace *w = &table->items[k];
             if (w->state != WS_RUNNING || strcmp(w->owner, instance->owner) != 0) continue;
             if (!first) sb_puts(&sb, ",");
             first = false;
@@ -757,7 +1247,7 @@ static void c_list_owned(mp_instance *instance, const mp_call *call, mp_bytes re
             sb_put_i64(&sb, w->created_at_ms);
             sb_puts(&sb, "}");
         }
-        pthread_mutex_unlock(&backend.lock);
+        table_close(&session);
     }
     sb_puts(&sb, "]}");
     sb_finish(&sb, out);
