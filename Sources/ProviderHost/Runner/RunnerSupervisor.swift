@@ -72,6 +72,9 @@ final class RunnerSupervisor: ProviderBackend {
             }
         }
         environment.merge(launch.runner.setEnvironment) { _, set in set }
+        // A crashing provider must die at once: the Swift runtime's backtracer would hold the dying runner (and the
+        // calls waiting on it) for seconds while it symbolicates.
+        environment["SWIFT_BACKTRACE"] = "enable=no"
         let arguments = [
             "--parent", "\(getpid())", "--address-space", "\(launch.runner.addressSpaceBytes)", "--open-files", "\(launch.runner.openFiles)",
             "--cpu-seconds", "\(launch.runner.cpuSeconds)",
