@@ -5,7 +5,8 @@
 // 1. A no-op verb round trip through the ABI (JSON request in, JSON response out, on the calling thread), beside a
 //    direct Swift call doing the same JSON work without crossing the ABI.
 // 2. The same verb through the Host's full call path (worker thread + deadline timer), from async code.
-// 3. Load + negotiate time per provider library (fresh copies, so each load really maps the file).
+// 3. The same verb out of process (a runner process over its socket), beside the in-process call path of 2, in one run.
+// 4. Load + negotiate time per provider library (fresh copies, so each load really maps the file).
 import Foundation
 @_spi(Benchmarks) import ProviderHost
 import ProviderWire
@@ -77,7 +78,21 @@ for i in 0..<asyncCount {
 let hop = report("ProviderInstance.call", asyncSamples.sorted())
 print(String(format: "  thread hop + timer cost over the ABI call: median %+.3f µs", hop.median - abi.median))
 
-print("\n3. load + negotiate per provider (fresh copy of the file each time; target ≤ 5 ms)")
+print("\n3. out of process: the same call through a runner process (socket, framing, the runner's worker thread)")
+let isolated = try await ProviderInstance.start(ProviderLaunch(path: "\(products)/libProviderNoop.so", isolation: .process))
+for _ in 0..<2_000 { _ = try await isolated.call(.inspect, request, as: InspectResponse.self) }
+var isolatedSamples = [UInt64](repeating: 0, count: asyncCount)
+for i in 0..<asyncCount {
+    let start = MonotonicClock.now()
+    _ = try await isolated.call(.inspect, request, as: InspectResponse.self)
+    isolatedSamples[i] = MonotonicClock.now() - start
+}
+let outOfProcess = report("ProviderInstance.call, isolation: process", isolatedSamples.sorted())
+print(String(format: "  out-of-process / in-process: %.2f× (median %+.3f µs); target ≤ 50 µs median: %@",
+    outOfProcess.median / hop.median, outOfProcess.median - hop.median, outOfProcess.median <= 50 ? "met" : "NOT met"))
+await isolated.shutdown()
+
+print("\n4. load + negotiate per provider (fresh copy of the file each time; target ≤ 5 ms)")
 var libraries = [("noop", "\(products)/libProviderNoop.so"), ("process", "\(products)/libProviderProcess.so")]
 if let cExample { libraries.append(("c-example", cExample)) }
 let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("molecule-bench-\(getpid())")

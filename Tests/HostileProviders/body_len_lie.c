@@ -20,17 +20,6 @@ static void provision_lying_length(mp_instance *instance, const mp_call *call, m
     out->body_len = (size_t)1 << 40; /* ...that claims to be 1 TiB */
 }
 
-static const mp_vtable vtable = {
-    .struct_size = sizeof(mp_vtable),
-    HOSTILE_VTABLE_BASICS,
-    .verbs =
-        {
-            [MP_VERB_DESCRIBE] = describe,
-            [MP_VERB_PROVISION] = provision_lying_length,
-            [MP_VERB_STOP] = h_stop_false,
-            [MP_VERB_INSPECT] = h_inspect_absent,
-            [MP_VERB_LIST_OWNED] = h_list_owned_empty,
-        },
-};
+HOSTILE_CORE_VTABLE(vtable, describe, provision_lying_length, h_list_owned_empty);
 
 HOSTILE_DEFINE_NEGOTIATE(HOSTILE_CORE_MANIFEST("hostile-bodylen", "1.0.0"), &vtable)

@@ -23,17 +23,6 @@ static void provision_close_all(mp_instance *instance, const mp_call *call, mp_b
     h_ok(out, "{\"instance_ref\":\"x\",\"state\":\"running\"}");
 }
 
-static const mp_vtable vtable = {
-    .struct_size = sizeof(mp_vtable),
-    HOSTILE_VTABLE_BASICS,
-    .verbs =
-        {
-            [MP_VERB_DESCRIBE] = describe,
-            [MP_VERB_PROVISION] = provision_close_all,
-            [MP_VERB_STOP] = h_stop_false,
-            [MP_VERB_INSPECT] = h_inspect_absent,
-            [MP_VERB_LIST_OWNED] = h_list_owned_empty,
-        },
-};
+HOSTILE_CORE_VTABLE(vtable, describe, provision_close_all, h_list_owned_empty);
 
 HOSTILE_DEFINE_NEGOTIATE(HOSTILE_CORE_MANIFEST("hostile-closefds", "1.0.0"), &vtable)

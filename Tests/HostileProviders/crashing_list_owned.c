@@ -24,17 +24,6 @@ static void list_owned_segv(mp_instance *instance, const mp_call *call, mp_bytes
     h_error(out, MP_INTERNAL, "hostile-listowned: survived a write through NULL");
 }
 
-static const mp_vtable vtable = {
-    .struct_size = sizeof(mp_vtable),
-    HOSTILE_VTABLE_BASICS,
-    .verbs =
-        {
-            [MP_VERB_DESCRIBE] = describe,
-            [MP_VERB_PROVISION] = h_provision_running,
-            [MP_VERB_STOP] = h_stop_false,
-            [MP_VERB_INSPECT] = h_inspect_absent,
-            [MP_VERB_LIST_OWNED] = list_owned_segv,
-        },
-};
+HOSTILE_CORE_VTABLE(vtable, describe, h_provision_running, list_owned_segv);
 
 HOSTILE_DEFINE_NEGOTIATE(HOSTILE_CORE_MANIFEST("hostile-listowned", "1.0.0"), &vtable)

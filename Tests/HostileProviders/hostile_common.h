@@ -5,7 +5,7 @@
  * comment at the top of each file); everything it does not break comes from here, so a test failure points at the
  * one deliberate defect. The test suite compiles each file with:
  *
- *     cc -std=c11 -fPIC -shared -I Sources/ProviderABI/include -o X.so X.c
+ *     cc -std=c11 -fPIC -shared -O1 -Wall -Werror -I Sources/ProviderABI/include -o X.so X.c -lpthread
  *
  * Include this header first: it sets the feature-test macro the helpers below need (strdup, sleep).
  */
@@ -135,6 +135,19 @@ static inline void h_list_owned_empty(mp_instance *instance, const mp_call *call
 
 /** Initializer fields for an mp_vtable whose create/destroy/free_result are the helpers above. */
 #define HOSTILE_VTABLE_BASICS .reserved = 0, .create = h_create, .destroy = h_destroy, .free_result = h_free_result
+
+/**
+ * Declares `static const mp_vtable name` with the helpers above for create/destroy/free_result, `describe_fn`,
+ * `provision_fn` and `list_owned_fn` in their slots, and the well-behaved stop and inspect: the table of a provider
+ * whose one defect lives in one of those three verbs (or outside the table).
+ */
+#define HOSTILE_CORE_VTABLE(name, describe_fn, provision_fn, list_owned_fn)                                         \
+    static const mp_vtable name = {                                                                                  \
+        .struct_size = sizeof(mp_vtable),                                                                            \
+        HOSTILE_VTABLE_BASICS,                                                                                       \
+        .verbs = {[MP_VERB_DESCRIBE] = describe_fn, [MP_VERB_PROVISION] = provision_fn, [MP_VERB_STOP] = h_stop_false, \
+                  [MP_VERB_INSPECT] = h_inspect_absent, [MP_VERB_LIST_OWNED] = list_owned_fn},                        \
+    }
 
 /* ---------------------------------------------------------------------------------------------------------------- */
 /* Negotiation                                                                                                      */

@@ -78,18 +78,7 @@ static void provision_late(mp_instance *instance, const mp_call *call, mp_bytes 
     h_ok(out, "{\"instance_ref\":\"late\",\"state\":\"running\"}");
 }
 
-static const mp_vtable vtable = {
-    .struct_size = sizeof(mp_vtable),
-    HOSTILE_VTABLE_BASICS,
-    .verbs =
-        {
-            [MP_VERB_DESCRIBE] = describe,
-            [MP_VERB_PROVISION] = provision_late,
-            [MP_VERB_STOP] = h_stop_false,
-            [MP_VERB_INSPECT] = h_inspect_absent,
-            [MP_VERB_LIST_OWNED] = h_list_owned_empty,
-        },
-};
+HOSTILE_CORE_VTABLE(vtable, describe, provision_late, h_list_owned_empty);
 
 int32_t molecule_provider_negotiate(const mp_host_offer *offer, mp_provider_answer *answer) {
     int32_t status = h_negotiate(offer, answer, HOSTILE_ABI_MIN, HOSTILE_ABI_MAX,

@@ -20,17 +20,6 @@ _Static_assert(sizeof(LONG_NAME) - 1 == 200, "the name must be exactly 200 bytes
 
 HOSTILE_CONSTANT_VERB(describe, "{\"name\":\"" LONG_NAME "\",\"version\":\"1.0.0\"}")
 
-static const mp_vtable vtable = {
-    .struct_size = sizeof(mp_vtable),
-    HOSTILE_VTABLE_BASICS,
-    .verbs =
-        {
-            [MP_VERB_DESCRIBE] = describe,
-            [MP_VERB_PROVISION] = h_provision_running,
-            [MP_VERB_STOP] = h_stop_false,
-            [MP_VERB_INSPECT] = h_inspect_absent,
-            [MP_VERB_LIST_OWNED] = h_list_owned_empty,
-        },
-};
+HOSTILE_CORE_VTABLE(vtable, describe, h_provision_running, h_list_owned_empty);
 
 HOSTILE_DEFINE_NEGOTIATE(HOSTILE_CORE_MANIFEST(LONG_NAME, "1.0.0"), &vtable)

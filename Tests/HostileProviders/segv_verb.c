@@ -23,17 +23,6 @@ static void provision_segv(mp_instance *instance, const mp_call *call, mp_bytes 
     h_error(out, MP_INTERNAL, "hostile-segv: survived a write through NULL");
 }
 
-static const mp_vtable vtable = {
-    .struct_size = sizeof(mp_vtable),
-    HOSTILE_VTABLE_BASICS,
-    .verbs =
-        {
-            [MP_VERB_DESCRIBE] = describe,
-            [MP_VERB_PROVISION] = provision_segv,
-            [MP_VERB_STOP] = h_stop_false,
-            [MP_VERB_INSPECT] = h_inspect_absent,
-            [MP_VERB_LIST_OWNED] = h_list_owned_empty,
-        },
-};
+HOSTILE_CORE_VTABLE(vtable, describe, provision_segv, h_list_owned_empty);
 
 HOSTILE_DEFINE_NEGOTIATE(HOSTILE_CORE_MANIFEST("hostile-segv", "1.0.0"), &vtable)

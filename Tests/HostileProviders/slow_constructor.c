@@ -19,17 +19,6 @@ __attribute__((constructor)) static void load_slowly(void) {
 
 HOSTILE_CONSTANT_VERB(describe, "{\"name\":\"hostile-slowctor\",\"version\":\"1.0.0\"}")
 
-static const mp_vtable vtable = {
-    .struct_size = sizeof(mp_vtable),
-    HOSTILE_VTABLE_BASICS,
-    .verbs =
-        {
-            [MP_VERB_DESCRIBE] = describe,
-            [MP_VERB_PROVISION] = h_provision_running,
-            [MP_VERB_STOP] = h_stop_false,
-            [MP_VERB_INSPECT] = h_inspect_absent,
-            [MP_VERB_LIST_OWNED] = h_list_owned_empty,
-        },
-};
+HOSTILE_CORE_VTABLE(vtable, describe, h_provision_running, h_list_owned_empty);
 
 HOSTILE_DEFINE_NEGOTIATE(HOSTILE_CORE_MANIFEST("hostile-slowctor", "1.0.0"), &vtable)

@@ -212,6 +212,19 @@ import Testing
         }
     }
 
+    @Test(arguments: [ProviderIsolation.process, .inProcess])
+    func cancellingTheCallerReachesTheProvidersIsCancelled(isolation: ProviderIsolation) async throws {
+        let instance = try await Self.start("cancellable", isolation: isolation, timeout: .seconds(20))
+        defer { Task { await instance.shutdown() } }
+        let call = Task { await failure(instance, .provision) }
+        try await Task.sleep(for: .milliseconds(200))
+        let cancelled = ContinuousClock.now
+        call.cancel()
+        let answer = try #require(await call.value)
+        #expect(ContinuousClock.now - cancelled < .seconds(2), "the provider saw the cancellation late")
+        #expect(answer.status == .deadlineExceeded && answer.message.hasPrefix("cancelled after"), "\(answer.message)")
+    }
+
     @Test func reloadUnderLoadLosesNothing() async throws {
         let state = TestSupport.temporaryDirectory("reload")
         defer { try? FileManager.default.removeItem(at: state) }

@@ -38,6 +38,9 @@ struct ContractCommand: AsyncParsableCommand {
     @Option(name: .long, help: "How long past a verb's deadline a hung provider gets before its runner is killed, ms.")
     var killGraceMs = 1000
 
+    @Option(name: .long, help: "Bound on loading the library (its constructors and negotiate) and on create, ms each.")
+    var loadTimeoutMs = 10_000
+
     func run() async throws {
         let configuration: ContractConfiguration
         do { configuration = try config.map { try ContractConfiguration.load(path: $0) } ?? ContractConfiguration() } catch {
@@ -47,6 +50,7 @@ struct ContractCommand: AsyncParsableCommand {
         // The provider runs in a runner process: whatever it does, this run ends with a verdict and its reports.
         let launch = ProviderLaunch(
             path: provider, isolation: inProcess ? .inProcess : .process, threads: 16,
+            loadTimeout: .milliseconds(loadTimeoutMs), createTimeout: .milliseconds(loadTimeoutMs),
             runner: RunnerOptions(killGrace: .milliseconds(killGraceMs), restartBackoff: .milliseconds(20), maxRestartBackoff: .milliseconds(500))
         )
         let runner = ContractRunner(launch: launch, configuration: configuration, filter: filter) { line in print(line) }

@@ -138,7 +138,10 @@ final class InProcessProvider: ProviderBackend {
         guard let function = library.slot(verb) else {
             return .failure(ProviderCallError(status: .unsupported, message: "unsupported", provider: name, verb: verb))
         }
-        return invoke(function, verb: verb, callId: 0, deadline: MonotonicClock.now() &+ 60_000_000_000, request: request)
+        let callId = Self.nextCallId.wrappingAdd(1, ordering: .relaxed).oldValue
+        CallRegistry.shared.register(callId, CallState())
+        defer { CallRegistry.shared.remove(callId) }
+        return invoke(function, verb: verb, callId: callId, deadline: MonotonicClock.now() &+ 60_000_000_000, request: request)
     }
 
     /// Runs on a worker thread: the actual C call, then copying and releasing the provider's result.

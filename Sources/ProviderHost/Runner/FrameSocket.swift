@@ -51,8 +51,9 @@ final class FrameSocket: Sendable {
         }
     }
 
-    /// Sends a whole frame (never raising SIGPIPE).
-    func write(_ frame: [UInt8]) throws(Failure) {
+    /// Sends a whole frame, blocking until it is written (never raising SIGPIPE).
+    func write(_ frame: some Collection<UInt8>) throws(Failure) {
+        let frame = Array(frame)
         let failure: Int32? = writeLock.withLock { _ in
             var done = 0
             while done < frame.count {
@@ -64,6 +65,22 @@ final class FrameSocket: Sendable {
             return nil
         }
         if let failure { throw .io(failure) }
+    }
+
+    /// Sends as much of `frame` as the socket takes without blocking; answers how many bytes went (-1 on an error
+    /// other than a full buffer).
+    func sendWithoutBlocking(_ frame: [UInt8]) -> Int {
+        writeLock.withLock { _ in
+            var done = 0
+            while done < frame.count {
+                let n = frame.withUnsafeBytes { send(descriptor, $0.baseAddress! + done, frame.count - done, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+                if n > 0 { done += n; continue }
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return done }
+                return done > 0 ? done : -1
+            }
+            return done
+        }
     }
 
     /// Wakes a blocked reader and makes further writes fail, without releasing the descriptor.

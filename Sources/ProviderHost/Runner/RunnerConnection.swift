@@ -134,21 +134,23 @@ final class RunnerConnection: Sendable {
                     pending.answer(.failure(died(dead, verb: verb)))
                     return
                 }
-                let answerAtDeadline = DeadlineWatchdog.shared.schedule(at: deadline) {
+                // One timer per call; only a call that overran gets a second, for the kill after the grace.
+                let answerAtDeadline = DeadlineWatchdog.shared.schedule(at: deadline) { [self] in
                     pending.answer(
                         .failure(
                             ProviderCallError(
-                                status: .deadlineExceeded, message: "provider \(self.provider) did not answer \(verb) within \(timeout)",
-                                provider: self.provider, verb: verb
+                                status: .deadlineExceeded, message: "provider \(provider) did not answer \(verb) within \(timeout)",
+                                provider: provider, verb: verb
                             )
                         )
                     )
+                    let killAfterGrace = DeadlineWatchdog.shared.schedule(at: deadline &+ killGrace) { [self] in
+                        guard state.withLock({ $0.calls[id] }) != nil else { return }
+                        kill(reason: "was killed: \(verb) overran its deadline (\(timeout)) by more than the kill grace and ignored is_cancelled")
+                    }
+                    pending.timers.withLock { $0.append(killAfterGrace) }
                 }
-                let killAfterGrace = DeadlineWatchdog.shared.schedule(at: deadline &+ killGrace) { [self] in
-                    guard state.withLock({ $0.calls[id] }) != nil else { return }
-                    kill(reason: "was killed: \(verb) overran its deadline (\(timeout)) by more than the kill grace and ignored is_cancelled")
-                }
-                pending.timers.withLock { $0 = [answerAtDeadline, killAfterGrace] }
+                pending.timers.withLock { $0.insert(answerAtDeadline, at: 0) }
                 send(bytes)
             }
         } onCancel: {
@@ -165,14 +167,35 @@ final class RunnerConnection: Sendable {
         )
     }
 
+    /// Sends a frame without ever blocking the caller: straight onto the socket when it takes the whole frame at
+    /// once and nothing is queued before it, otherwise (a full socket buffer) the rest goes through the serial write
+    /// queue, in order.
     private func send(_ frame: [UInt8]) {
-        writes.async { [self] in
-            do { try socket.write(frame) } catch {
-                // The reader sees the same failure and reports the death; nothing more to do here.
-                socket.shutdownBoth()
+        let remainder: ArraySlice<UInt8>? = writeState.withLock { state in
+            if state.closed { return nil }  // the runner is gone; its descriptor may already be another file's
+            if state.queued == 0 {
+                let sent = socket.sendWithoutBlocking(frame)
+                if sent == frame.count { return nil }
+                if sent < 0 {
+                    socket.shutdownBoth()  // the reader sees the failure and reports the death
+                    return nil
+                }
+                state.queued += 1
+                return frame[sent...]
             }
+            state.queued += 1
+            return frame[...]
+        }
+        guard let remainder else { return }
+        writes.async { [self] in
+            do { try socket.write(remainder) } catch { socket.shutdownBoth() }
+            writeState.withLock { $0.queued -= 1 }
         }
     }
+
+    /// Frames (or their rests) waiting in the write queue — while any are, new frames queue behind them — and
+    /// whether the socket is closed (nothing is sent after that).
+    private let writeState = Mutex<(queued: Int, closed: Bool)>((0, false))
 
     // MARK: Reading
 
@@ -271,6 +294,7 @@ final class RunnerConnection: Sendable {
             while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         }
         socket.shutdownBoth()
+        writeState.withLock { $0.closed = true }
         writes.async { [socket] in socket.close() }
         if expected {
             logger.debug("provider runner ended", metadata: ["provider": "\(provider)", "pid": "\(pid)"])
