@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-20}; BURST=${BURST:-50}
 source scripts/install-deps
 swift build -c release --product molecule-host >/dev/null
+swift build -c release --product molecule-provider-runner >/dev/null
 swift build -c release --product ProviderDocker >/dev/null
 bin=$(swift build -c release --show-bin-path)
 work=$(mktemp -d); chmod 755 "$work"

@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-20}; BURST=${BURST:-20}
 source scripts/install-deps
 swift build -c release --product molecule-host >/dev/null
+swift build -c release --product molecule-provider-runner >/dev/null
 swift build -c release --product ProviderEC2 >/dev/null
 bin=$(swift build -c release --show-bin-path)
 work=$(mktemp -d); chmod 755 "$work"

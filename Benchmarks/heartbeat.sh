@@ -9,6 +9,7 @@ N=${N:-10000}; DURATION=${DURATION:-10}; CONNECTIONS=${CONNECTIONS:-64}
 source scripts/install-deps
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
 swift build -c release --product molecule-host >/dev/null
+swift build -c release --product molecule-provider-runner >/dev/null
 swift build -c release --product ProviderProcess >/dev/null
 bin=$(swift build -c release --show-bin-path)
 work=$(mktemp -d); chmod 755 "$work"
