@@ -79,6 +79,16 @@ import Testing
     }
 
     @Test(arguments: [ProviderIsolation.process, .inProcess])
+    func shutdownIsBoundedWhileAVerbIgnoresItsDeadline(isolation: ProviderIsolation) async throws {
+        // A Host stopping (SIGTERM) must not wait for a verb that never returns.
+        let instance = try await Self.start("blocks_forever", isolation: isolation, timeout: .milliseconds(200))
+        #expect(await failure(instance, .provision)?.status == .deadlineExceeded)
+        let started = ContinuousClock.now
+        await instance.shutdown()
+        #expect(ContinuousClock.now - started < .seconds(4))
+    }
+
+    @Test(arguments: [ProviderIsolation.process, .inProcess])
     func aThreadAskingAfterItsCallReturnedIsToldCancelledNotFreedMemory(isolation: ProviderIsolation) async throws {
         let instance = try await Self.start("late_thread", isolation: isolation)
         defer { Task { await instance.shutdown() } }

@@ -217,6 +217,12 @@ final class InProcessProvider: ProviderBackend {
     /// Releases the provider's instance once no call is in flight. Safe to call more than once.
     func shutdown() async {
         guard !destroyed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        // A thread stuck in a verb that ignored its deadline would make a graceful shutdown wait forever (and the
+        // Host ignore SIGTERM): then the pool is abandoned, and the instance is never destroyed under it.
+        guard stuckCalls.load(ordering: .relaxed) == 0 else {
+            pool.shutdownGracefully { _ in }
+            return
+        }
         try? await pool.shutdownGracefully()
         if stuckCalls.load(ordering: .relaxed) == 0 { library.vtable.destroy?(instance) }
     }
