@@ -157,10 +157,13 @@ final class RunnerSupervisor: ProviderBackend {
                 try? await Task.sleep(for: .nanoseconds(Int64(nanoseconds)))
             case .join(let task):
                 let result = await task.value
+                var orphan: RunnerConnection?
                 let connection: RunnerConnection? = state.withLock { state in
                     guard state.starting == task else { return state.connection }
                     state.starting = nil
                     switch result {
+                    case .success(let connection) where state.shutDown:
+                        orphan = connection  // shut down while it started: it must not outlive the instance
                     case .success(let connection):
                         state.connection = connection
                     case .failure(let error):
@@ -171,6 +174,10 @@ final class RunnerSupervisor: ProviderBackend {
                         state.nextStartAt = MonotonicClock.now() &+ state.backoff
                     }
                     return state.connection
+                }
+                if let orphan {
+                    await orphan.shutdown()
+                    return .failure(ProviderCallError(status: .unavailable, message: "provider \(name) is shut down", provider: name, verb: verb))
                 }
                 if case .failure(let error) = result, connection == nil {
                     return .failure(ProviderCallError(status: .unavailable, message: "provider \(name): its runner could not be restarted: \(error.description)", retryable: true, provider: name, verb: verb))
