@@ -1,4 +1,4 @@
-// swift-tools-version: 6.1
+// swift-tools-version: 6.2
 //
 // Molecule Host: a server that provisions and runs long-lived AI-agent workspaces on pluggable backends.
 // Backends are shared libraries behind a versioned C ABI (`Sources/ProviderABI`). The Host never links a provider
@@ -10,7 +10,9 @@ let strictSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
-    .unsafeFlags(["-warnings-as-errors"]),
+    // Allowed in a versioned dependency (SwiftPM refuses raw compiler flags there, and ignores warning control for
+    // dependencies): a third party can depend on ProviderKit by version.
+    .treatAllWarnings(as: .error),
 ]
 
 let package = Package(
@@ -28,7 +30,8 @@ let package = Package(
         .library(name: "ProviderDocker", type: .dynamic, targets: ["ProviderDocker"]),
         .library(name: "ProviderEC2", type: .dynamic, targets: ["ProviderEC2"]),
         // The SDK for provider authors.
-        .library(name: "ProviderKit", targets: ["ProviderKit"]),
+        // The SDK modules a provider imports: ProviderKit, the wire types and the C header.
+        .library(name: "ProviderKit", targets: ["ProviderKit", "ProviderWire", "ProviderABI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -64,7 +67,8 @@ let package = Package(
         .target(name: "ProviderHTTP", dependencies: ["ProviderKit", "ProviderWire", "CCurl"], swiftSettings: strictSettings),
         .target(name: "ProviderDocker", dependencies: ["ProviderKit", "ProviderABI", "ProviderWire", "ProviderHTTP"], swiftSettings: strictSettings),
         .target(
-            name: "ProviderEC2", dependencies: ["ProviderKit", "ProviderABI", "ProviderWire", "ProviderHTTP", "CLibSSH"], swiftSettings: strictSettings
+            name: "ProviderEC2", dependencies: ["ProviderKit", "ProviderABI", "ProviderWire", "ProviderHTTP", "CLibSSH"],
+            swiftSettings: strictSettings
         ),
         .target(
             name: "ProviderNoop",
@@ -109,7 +113,10 @@ let package = Package(
         // The only server module that may import ProviderHost: every provider call goes through its Dispatcher.
         .target(
             name: "HostDispatch",
-            dependencies: ["HostStore", "ProviderHost", "ProviderWire", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "HostStore", "ProviderHost", "ProviderWire", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(
@@ -156,7 +163,8 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // The EC2 provider's pure logic (its behaviour against moto and an sshd is in HostTests).
-        .testTarget(name: "ProviderEC2Tests", dependencies: ["ProviderEC2", "ProviderKit", "ProviderWire", "ProviderHTTP"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "ProviderEC2Tests", dependencies: ["ProviderEC2", "ProviderKit", "ProviderWire", "ProviderHTTP"], swiftSettings: strictSettings),
         .testTarget(
             name: "HostTests",
             dependencies: [
