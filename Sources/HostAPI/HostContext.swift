@@ -12,7 +12,8 @@ final class HostContext: Sendable {
     let store: WorkspaceStore
     let tokens: TokenStore
     let events: EventStore
-    let dispatcher: Dispatcher
+    let lifecycle: WorkspaceLifecycle
+    var dispatcher: Dispatcher { lifecycle.dispatcher }
     let heartbeats: HeartbeatCoalescer
     let authorizer: Authorizer
     let metrics: PrometheusCollectorRegistry
@@ -20,14 +21,14 @@ final class HostContext: Sendable {
     private let secrets = CacheBox<[UUID: String]>([:])
 
     init(
-        configuration: HostConfiguration, store: WorkspaceStore, tokens: TokenStore, events: EventStore, dispatcher: Dispatcher,
+        configuration: HostConfiguration, store: WorkspaceStore, tokens: TokenStore, events: EventStore, lifecycle: WorkspaceLifecycle,
         heartbeats: HeartbeatCoalescer, metrics: PrometheusCollectorRegistry, logger: Logger
     ) {
         self.configuration = configuration
         self.store = store
         self.tokens = tokens
         self.events = events
-        self.dispatcher = dispatcher
+        self.lifecycle = lifecycle
         self.heartbeats = heartbeats
         self.metrics = metrics
         self.logger = logger
@@ -35,7 +36,7 @@ final class HostContext: Sendable {
     }
 
     /// The workspace of the `:id` parameter: 400 for a bad id, 404 unknown, 410 removed (unless `includeRemoved`).
-    func workspace(_ context: BasicRequestContext, _ request: Request, includeRemoved: Bool = false) async throws -> Workspace {
+    func workspace(_ context: HostRequestContext, _ request: Request, includeRemoved: Bool = false) async throws -> Workspace {
         let id = try context.workspaceId()
         guard let workspace = try await store.get(id) else { throw APIError.notFound("workspace \(id.uuidString.lowercased()) not found") }
         if workspace.status == .removed && !includeRemoved { throw gone(workspace) }

@@ -4,23 +4,32 @@ import HostStore
 import Hummingbird
 import Logging
 import Metrics
+import NIOCore
 import Prometheus
-import ServiceLifecycle
 import ProviderWire
+import ServiceLifecycle
 import Synchronization
 
 /// The assembled Host: stores, dispatcher (with its providers loaded), heartbeat coalescer and HTTP application.
 public final class HostServer: @unchecked Sendable {
     public let configuration: HostConfiguration
     public let dispatcher: Dispatcher
+    /// Every status change goes through it.
+    public let lifecycle: WorkspaceLifecycle
     public let store: WorkspaceStore
     public let tokens: TokenStore
     public let heartbeats: HeartbeatCoalescer
     public let reconciler: Reconciler
     let context: HostContext
-    let router: Router<BasicRequestContext>
+    let router: Router<HostRequestContext>
     /// Every route as `method path` (OpenAPI form), for the document check.
     public let routes: [(method: String, path: String)]
+    /// Every route with who may call it (`open`, `admin`, `workspace`, `registry`), for the route/principal test.
+    public let routeAccess: [(method: String, path: String, access: String)]
+    /// `path` (OpenAPI form) as Hummingbird's router spells it.
+    public static func routerForm(_ path: String) -> String { RouteTable.routerPath(path) }
+    /// What Hummingbird's router holds (`METHOD path` in its own form), to check that no route escaped the table.
+    public var registeredRoutes: [(method: String, path: String)] { router.routes.map { ($0.method.rawValue.lowercased(), "\($0.path)") } }
     let logger: Logger
 
     private static let metricsBootstrapped = Mutex(false)
@@ -41,54 +50,58 @@ public final class HostServer: @unchecked Sendable {
         let events = EventStore(pool: pool)
         self.store = store
         self.tokens = tokens
-        let dispatcher = await Dispatcher(
-            specs: configuration.providers, defaultProvider: configuration.defaultProvider,
-            allowedProviders: configuration.allowedProviders, store: store, tokens: tokens, events: events,
-            platformURL: configuration.resolvedPlatformURL, restartStopAttempts: configuration.restartStopAttempts,
-            restartBackoff: .milliseconds(configuration.restartBackoffMs), maxProvisionAttempts: configuration.maxProvisionAttempts, logger: logger
+        let providers = await ProviderSet(
+            specs: configuration.providers, defaultProvider: configuration.defaultProvider, allowedProviders: configuration.allowedProviders,
+            logger: logger
         )
+        let dispatcher = Dispatcher(providers: providers)
         self.dispatcher = dispatcher
-        let transitions = Counter(label: "molecule_status_transitions_total")
-        let heartbeats = HeartbeatCoalescer(store: store, interval: .milliseconds(max(1, configuration.heartbeatFlushMs)), logger: logger) {
-            changes in
-            transitions.increment(by: changes.count)
-            for change in changes {
-                try? await events.record(
-                    change.to == .online ? "WORKSPACE_ONLINE" : "WORKSPACE_\(change.to.rawValue.uppercased())", workspaceId: change.id,
-                    payload: ["from": .string(change.from.rawValue), "to": .string(change.to.rawValue), "source": "heartbeat"]
-                )
-            }
-        }
+        let lifecycle = WorkspaceLifecycle(
+            store: store, tokens: tokens, events: events, dispatcher: dispatcher, platformURL: configuration.resolvedPlatformURL,
+            settings: .init(
+                restartStopAttempts: configuration.restartStopAttempts, restartBackoff: .milliseconds(configuration.restartBackoffMs),
+                maxProvisionAttempts: configuration.maxProvisionAttempts
+            ),
+            logger: logger
+        )
+        self.lifecycle = lifecycle
+        let heartbeats = HeartbeatCoalescer(lifecycle: lifecycle, interval: .milliseconds(max(1, configuration.heartbeatFlushMs)), logger: logger)
         self.heartbeats = heartbeats
         let reconciler = Reconciler(
-            settings: configuration.sweepers, store: store, tokens: tokens, events: events, reconciliation: ReconciliationStore(pool: pool),
-            dispatcher: dispatcher, logger: logger
+            settings: configuration.sweepers, store: store, tokens: tokens, reconciliation: ReconciliationStore(pool: pool), lifecycle: lifecycle,
+            logger: logger
         )
         self.reconciler = reconciler
         let context = HostContext(
-            configuration: configuration, store: store, tokens: tokens, events: events, dispatcher: dispatcher, heartbeats: heartbeats,
+            configuration: configuration, store: store, tokens: tokens, events: events, lifecycle: lifecycle, heartbeats: heartbeats,
             metrics: Self.metricsRegistry, logger: logger
         )
         self.context = context
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: HostRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: MetricsMiddleware())
-        let table = RouteTable(router: router, authorizer: context.authorizer)
+        let table = RouteTable(router: router, authorizer: context.authorizer, bodyLimit: configuration.maxBodyBytes)
         SystemRoutes(host: context).register(table)
         table.add(.get, "/admin/liveness", .admin) { _, _ in
-            try JSONResponse.make(["holder": .string(reconciler.holder), "subsystems": try WireCoding.decode(JSONValue.self, from: JSONResponse.encoder.encode(reconciler.snapshot))] as JSONValue)
+            try JSONResponse.make(
+                [
+                    "holder": .string(reconciler.holder),
+                    "subsystems": try WireCoding.decode(JSONValue.self, from: JSONResponse.encoder.encode(reconciler.snapshot)),
+                ] as JSONValue)
         }
         WorkspaceRoutes(host: context).register(table)
         WorkspaceResourceRoutes(host: context).register(table)
         RegistryRoutes(host: context).register(table)
         self.router = router
         self.routes = table.entries.map { ($0.method, $0.path) }
+        self.routeAccess = table.entries.map { ($0.method, $0.path, $0.access.rawValue) }
     }
 
     /// The HTTP application, with the coalescer as a companion service (shut down after the server).
     public func application(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
         Application(
             router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionMonitorHandler()])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "molecule-host"),
             services: [heartbeats, reconciler],
             onServerRunning: onServerRunning,
@@ -104,8 +117,6 @@ public final class HostServer: @unchecked Sendable {
     /// Waits for in-flight lifecycle work (provisions, restarts), then releases providers.
     public func shutdown() async {
         await heartbeats.flush()
-        await dispatcher.shutdown()
+        await lifecycle.shutdown()
     }
 }
-
-import NIOCore

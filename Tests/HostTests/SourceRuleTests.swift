@@ -139,4 +139,53 @@ import Testing
         #expect(Self.providerBypass(path: "Sources/HostAPI/HTTP/Sneaky.swift", text: "import ProviderHost\nlet x: ProviderInstance"))
         #expect(!Self.providerBypass(path: "Sources/HostDispatch/Dispatcher.swift", text: "import ProviderHost"))
     }
+
+    // MARK: One writer of status
+
+    static let lifecycleStore = "Sources/HostStore/Lifecycle/WorkspaceStore+Lifecycle.swift"
+    static let lifecycleFolder = "Sources/HostDispatch/Lifecycle/"
+
+    /// The SET clauses of `UPDATE workspaces` statements in `text` that assign `status`.
+    static func statusWrites(_ text: String) -> [String] {
+        text.matches(of: /(?s)UPDATE\s+workspaces\b(.*?)(?:WHERE|""")/).map { String($0.1) }
+            .filter { $0.contains(/(?:SET|,)\s*status\s*=/) }
+    }
+
+    /// Files outside the lifecycle store that write status, and callers of the lifecycle store outside the lifecycle.
+    static func lifecycleBypasses(_ files: [(path: String, text: String)]) -> [String] {
+        let store = files.first { $0.path == lifecycleStore }?.text ?? ""
+        let functions = Set(store.matches(of: /public func (\w+)\(/).map { String($0.1) }).sorted()
+        var offenders: [String] = []
+        for file in files where file.path != lifecycleStore {
+            if !statusWrites(file.text).isEmpty { offenders.append("\(file.path): writes status") }
+            guard !file.path.hasPrefix(lifecycleFolder) else { continue }
+            for function in functions where file.text.contains(".\(function)(") { offenders.append("\(file.path): calls \(function)") }
+        }
+        return offenders
+    }
+
+    @Test func onlyTheLifecycleWritesStatus() {
+        let files = Self.swiftFiles(under: ["Sources"])
+        let store = files.first { $0.path == Self.lifecycleStore }
+        // The lifecycle store holds the status writes (guarded moves, remove, register, heartbeats) …
+        #expect(Self.statusWrites(store?.text ?? "").count >= 5)
+        // … and nothing else writes status or calls them but the lifecycle.
+        let offenders = Self.lifecycleBypasses(files)
+        #expect(offenders.isEmpty, "\(offenders)")
+    }
+
+    @Test func aStatusWriteOutsideTheLifecycleIsDetected() {
+        let files = Self.swiftFiles(under: ["Sources"])
+        let sneaky = "try connection.query(\n\"\"\"\nUPDATE workspaces SET url = $2,\n status = 'online' WHERE id = $1\n\"\"\")"
+        #expect(
+            Self.lifecycleBypasses(files + [("Sources/HostStore/Store/Sneaky.swift", sneaky)]) == [
+                "Sources/HostStore/Store/Sneaky.swift: writes status"
+            ])
+        let caller = "func f() async throws { _ = try await store.moveStatus(id, by: .pause) }"
+        #expect(
+            Self.lifecycleBypasses(files + [("Sources/HostAPI/HTTP/Sneaky.swift", caller)]) == ["Sources/HostAPI/HTTP/Sneaky.swift: calls moveStatus"]
+        )
+        // A guard in a WHERE is not a write.
+        #expect(Self.statusWrites("UPDATE workspaces SET url = $2 WHERE id = $1 AND status = 'online'").isEmpty)
+    }
 }

@@ -88,12 +88,13 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as APIError {
             throw error
         } catch let error as HTTPError {
-            let code = switch error.status {
-            case .contentTooLarge: "payload_too_large"
-            case .notFound: "not_found"
-            case .methodNotAllowed: "method_not_allowed"
-            default: "http_error"
-            }
+            let code =
+                switch error.status {
+                case .contentTooLarge: "payload_too_large"
+                case .notFound: "not_found"
+                case .methodNotAllowed: "method_not_allowed"
+                default: "http_error"
+                }
             throw APIError(error.status, code, error.body ?? error.status.reasonPhrase)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw APIError(.contentTooLarge, "payload_too_large", "request body is larger than this endpoint accepts")

@@ -29,22 +29,37 @@ struct Authorizer: Sendable {
         throw APIError.unauthorized
     }
 
-    func requireAdmin(_ request: Request) async throws {
+    /// ``Access/admin``: the admin token, or anyone in development mode without one.
+    func requireAdmin(_ request: Request) async throws -> Principal {
         switch try await caller(request) {
-        case .admin: return
-        case .anonymous where developmentOpen: return
+        case .admin: return .admin
+        case .anonymous where developmentOpen: return .developer
         case .anonymous: throw APIError.unauthorized
         case .workspace: throw APIError.forbidden("this route needs the admin token; a workspace token does not open it")
         }
     }
 
-    func requireWorkspace(_ request: Request, _ id: UUID) async throws {
+    /// ``Access/workspace``: workspace `id`'s own token or the admin token.
+    func requireWorkspace(_ request: Request, _ id: UUID) async throws -> Principal {
         switch try await caller(request) {
-        case .admin: return
-        case .workspace(let owner) where owner == id: return
+        case .admin: return .admin
+        case .workspace(let owner) where owner == id: return .workspace(id)
         case .workspace: throw APIError.forbidden("this token belongs to another workspace")
-        case .anonymous where developmentOpen: return
+        case .anonymous where developmentOpen: return .developer
         case .anonymous: throw APIError.unauthorized
+        }
+    }
+
+    /// ``Access/registry``: once workspace `id` has a live token, its token (or the admin token) is required; before
+    /// that the caller is bootstrapping it and the answer mints one.
+    func registryGate(_ request: Request, _ id: UUID) async throws -> Principal {
+        switch try await caller(request) {
+        case .workspace(let owner) where owner == id: return .workspace(id)  // the token itself proves a live token exists
+        case .workspace: throw APIError.forbidden("this token belongs to another workspace")
+        case .admin: return try await tokens.hasLiveToken(id) ? .admin : .agentBootstrap(id)
+        case .anonymous:
+            if try await tokens.hasLiveToken(id) { throw APIError(.unauthorized, "unauthorized", "missing workspace auth token") }
+            return .agentBootstrap(id)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HostDispatch
 import HostStore
 import Hummingbird
 import ProviderWire
@@ -53,9 +54,8 @@ struct RegistryRoutes: Sendable {
     func register(_ routes: RouteTable) {
         routes.add(.post, "/registry/register", .registry, registerAgent)
         routes.add(.post, "/registry/heartbeat", .registry, heartbeat)
-        routes.add(.post, "/registry/update-card", .registry) { request, _ in
-            let body = try await request.json(CardBody.self, limit: host.configuration.maxBodyBytes)
-            _ = try await gate(request, body.workspaceId)
+        routes.add(.post, "/registry/update-card", .registry) { _, context in
+            let body = try context.registryBody(CardBody.self)
             guard try await host.store.updateCard(body.workspaceId, agentCard: body.agentCard) else {
                 throw APIError.notFound("workspace \(body.workspaceId.uuidString.lowercased()) not found")
             }
@@ -64,20 +64,8 @@ struct RegistryRoutes: Sendable {
         }
     }
 
-    /// Checks the registry gate; answers whether the workspace had no token yet (bootstrap).
-    func gate(_ request: Request, _ id: UUID) async throws -> Bool {
-        switch try await host.authorizer.caller(request) {
-        case .workspace(let owner) where owner == id: return false  // the token itself proves a live token exists
-        case .workspace: throw APIError.forbidden("this token belongs to another workspace")
-        case .admin: return !(try await host.tokens.hasLiveToken(id))
-        case .anonymous:
-            if try await host.tokens.hasLiveToken(id) { throw APIError(.unauthorized, "unauthorized", "missing workspace auth token") }
-            return true
-        }
-    }
-
-    @Sendable func registerAgent(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let body = try await request.json(RegisterBody.self, limit: host.configuration.maxBodyBytes)
+    @Sendable func registerAgent(_ request: Request, _ context: HostRequestContext) async throws -> Response {
+        let body = try context.registryBody(RegisterBody.self)
         if let mode = body.deliveryMode, mode != "push", mode != "poll" {
             throw APIError.badRequest("delivery_mode must be 'push' or 'poll'")
         }
@@ -88,20 +76,22 @@ struct RegistryRoutes: Sendable {
             throw APIError.notFound("workspace \(body.id.uuidString.lowercased()) not found; create it first")
         }
         if existing.status == .removed { throw host.gone(existing) }
-        let bootstrap = try await gate(request, body.id)
-        guard let (workspace, before) = try await host.store.register(body.id, url: body.url, agentCard: body.agentCard, deliveryMode: body.deliveryMode)
+        guard
+            let (workspace, _) = try await host.lifecycle.register(
+                body.id, url: body.url, agentCard: body.agentCard, deliveryMode: body.deliveryMode
+            )
         else { throw host.gone(existing) }
-        if before != .online { await host.record("WORKSPACE_ONLINE", workspace.id, ["from": .string(before.rawValue)]) }
         var answer: [String: JSONValue] = ["status": "registered", "delivery_mode": .string(workspace.deliveryMode)]
-        if bootstrap { answer["auth_token"] = .string(try await host.tokens.rotate(workspace.id)) }
+        if context.principal == .agentBootstrap(body.id) { answer["auth_token"] = .string(try await host.tokens.rotate(workspace.id)) }
         answer["platform_inbound_secret"] = try await host.inboundSecret(workspace.id).map(JSONValue.string) ?? .null
         return try JSONResponse.object(answer)
     }
 
-    @Sendable func heartbeat(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let body = try await request.json(HeartbeatBody.self, limit: host.configuration.maxBodyBytes)
-        let bootstrap = try await gate(request, body.workspaceId)
-        if bootstrap { throw APIError(.unauthorized, "unauthorized", "register first: this workspace has no token yet") }
+    @Sendable func heartbeat(_ request: Request, _ context: HostRequestContext) async throws -> Response {
+        let body = try context.registryBody(HeartbeatBody.self)
+        if context.principal == .agentBootstrap(body.workspaceId) {
+            throw APIError(.unauthorized, "unauthorized", "register first: this workspace has no token yet")
+        }
         if let rate = body.errorRate, !(0...1).contains(rate) { throw APIError.badRequest("error_rate must be between 0 and 1") }
         try host.heartbeats.submit(
             .init(
@@ -113,5 +103,18 @@ struct RegistryRoutes: Sendable {
         var answer: [String: JSONValue] = ["status": "ok"]
         if let secret = try await host.inboundSecret(body.workspaceId) { answer["platform_inbound_secret"] = .string(secret) }
         return try JSONResponse.object(answer)
+    }
+}
+
+extension HostRequestContext {
+    /// The registry body the gate already read and authorised, decoded (400 naming the field when it does not fit).
+    func registryBody<T: Decodable>(_ type: T.Type) throws -> T {
+        guard let bytes = collectedBody else {
+            throw APIError(.internalServerError, "internal", "registry body missing: route not behind the registry gate")
+        }
+        do { return try WireCoding.decode(type, from: bytes) } catch {
+            let what = DecodingErrorText.describe(error)
+            throw APIError(.badRequest, what == "not valid JSON" ? "invalid_json" : "invalid_request", "request body: \(what)")
+        }
     }
 }

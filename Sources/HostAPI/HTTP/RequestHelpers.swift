@@ -36,7 +36,7 @@ extension Request {
     func query(_ name: String) -> String? { uri.queryParameters[Substring(name)].map(String.init) }
 }
 
-extension BasicRequestContext {
+extension HostRequestContext {
     /// The `:id` parameter as a workspace UUID (400 when it is not one).
     func workspaceId(_ name: String = "id") throws -> UUID {
         let raw = parameters.get(name) ?? ""

@@ -2,48 +2,33 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Who may call a route.
-enum Access: Sendable {
-    /// Anyone (health, build info, metrics, the OpenAPI document).
-    case open
-    /// `ADMIN_TOKEN` (or development mode without one).
-    case admin
-    /// That workspace's token, or the admin token.
-    case workspace
-    /// The registry's gate: the workspace's token once it has one (bootstrap: none yet).
-    case registry
-}
-
-/// Registers routes and remembers them (`method path` in OpenAPI form) so a test can check the published document.
+/// Registers routes, one Hummingbird route group per ``Access`` with its ``AccessMiddleware``, so a route cannot be
+/// added without declaring who may call it. Remembers every route (`method path` in OpenAPI form, and its access)
+/// for the published document and the route/principal test.
 final class RouteTable: @unchecked Sendable {
-    let router: Router<BasicRequestContext>
-    let authorizer: Authorizer
+    typealias Handler = @Sendable (Request, HostRequestContext) async throws -> Response
+
+    let router: Router<HostRequestContext>
+    private var groups: [Access: RouterGroup<HostRequestContext>] = [:]
     private(set) var entries: [(method: String, path: String, access: Access)] = []
 
-    init(router: Router<BasicRequestContext>, authorizer: Authorizer) {
+    init(router: Router<HostRequestContext>, authorizer: Authorizer, bodyLimit: Int) {
         self.router = router
-        self.authorizer = authorizer
+        for access in Access.allCases {
+            let group = router.group().add(middleware: AccessMiddleware(access: access, authorizer: authorizer, bodyLimit: bodyLimit))
+            // Workspace routes reach providers: a client that goes away cancels the verb it started.
+            groups[access] = access == .workspace ? group.add(middleware: CancelOnDisconnectMiddleware()) : group
+        }
     }
 
-    /// `path` in OpenAPI form: `{id}` for a parameter, `{path}` last for the rest of the path.
-    func add(
-        _ method: HTTPRequest.Method,
-        _ path: String,
-        _ access: Access,
-        _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
-    ) {
+    /// Adds a route. `path` in OpenAPI form: `{id}` for a parameter, `{path}` last for the rest of the path.
+    func add(_ method: HTTPRequest.Method, _ path: String, _ access: Access, _ handler: @escaping Handler) {
         entries.append((method.rawValue.lowercased(), path, access))
-        let routerPath = path.replacingOccurrences(of: "{path}", with: "**").replacingOccurrences(of: "{", with: ":")
-            .replacingOccurrences(of: "}", with: "")
-        let authorizer = self.authorizer
-        // Access is enforced here, once for every route, before the handler runs.
-        router.on(RouterPath(routerPath), method: method) { request, context in
-            switch access {
-            case .open, .registry: break
-            case .admin: try await authorizer.requireAdmin(request)
-            case .workspace: try await authorizer.requireWorkspace(request, try context.workspaceId())
-            }
-            return try await handler(request, context)
-        }
+        groups[access]?.on(RouterPath(Self.routerPath(path)), method: method, use: handler)
+    }
+
+    /// The OpenAPI form of a path in Hummingbird's (`:id` → `{id}`, `**` → `{path}`).
+    static func routerPath(_ path: String) -> String {
+        path.replacingOccurrences(of: "{path}", with: "**").replacingOccurrences(of: "{", with: ":").replacingOccurrences(of: "}", with: "")
     }
 }

@@ -28,19 +28,21 @@ struct SystemRoutes: Sendable {
             return Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         routes.add(.get, "/events", .admin) { request, _ in
-            try JSONResponse.make(try await host.events.list(workspaceId: nil, afterId: Int(request.query("after") ?? "0") ?? 0, limit: limit(request)))
+            try JSONResponse.make(
+                try await host.events.list(workspaceId: nil, afterId: Int(request.query("after") ?? "0") ?? 0, limit: limit(request)))
         }
         routes.add(.get, "/events/{id}", .admin) { request, context in
             try JSONResponse.make(
-                try await host.events.list(workspaceId: try context.workspaceId(), afterId: Int(request.query("after") ?? "0") ?? 0, limit: limit(request))
+                try await host.events.list(
+                    workspaceId: try context.workspaceId(), afterId: Int(request.query("after") ?? "0") ?? 0, limit: limit(request))
             )
         }
         routes.add(.get, "/admin/providers", .admin) { _, _ in
-            let providers = try host.dispatcher.summaries.map { try WireCoding.decode(JSONValue.self, from: WireCoding.encode($0)) }
+            let providers = try host.lifecycle.providers.summaries.map { try WireCoding.decode(JSONValue.self, from: WireCoding.encode($0)) }
             return try JSONResponse.object([
-                "default_provider": host.dispatcher.defaultProvider.map(JSONValue.string) ?? .null,
-                "allowed_providers": .array(host.dispatcher.allowedProviders.map(JSONValue.string)),
-                "providers": .array(providers), "refused": .array(host.dispatcher.refusals.map(JSONValue.string)),
+                "default_provider": host.lifecycle.providers.defaultProvider.map(JSONValue.string) ?? .null,
+                "allowed_providers": .array(host.lifecycle.providers.allowedProviders.map(JSONValue.string)),
+                "providers": .array(providers), "refused": .array(host.lifecycle.providers.refusals.map(JSONValue.string)),
             ])
         }
         // Hot reload: the new library loads in a fresh runner (or instance) beside the old, then takes new calls.
@@ -52,7 +54,7 @@ struct SystemRoutes: Sendable {
                 throw APIError.badRequest("request body: \(DecodingErrorText.describe(error))")
             }
             guard let name = context.parameters.get("name") else { throw APIError.badRequest("provider name missing") }
-            let summary = try await host.dispatcher.reload(provider: name, path: body.path)
+            let summary = try await host.lifecycle.providers.reload(provider: name, path: body.path)
             return try JSONResponse.make(summary)
         }
         routes.add(.get, "/admin/workspaces/{id}/test-token", .admin) { request, context in

@@ -52,16 +52,17 @@ struct WorkspaceResourceRoutes: Sendable {
             let workspace = try await host.workspace(context, request)
             try checkRoot(request)
             let body = try await request.json(WriteFileBody.self, limit: host.configuration.maxUploadBytes)
-            let bytes: [UInt8]
-            if let base64 = body.contentBase64 {
-                guard let data = Data(base64Encoded: base64) else { throw APIError.badRequest("content_base64 is not valid base64") }
-                bytes = [UInt8](data)
+            // Base64 is checked once and passed on as sent; text is encoded once.
+            let base64: String
+            if let sent = body.contentBase64 {
+                guard Data(base64Encoded: sent) != nil else { throw APIError.badRequest("content_base64 is not valid base64") }
+                base64 = sent
             } else if let content = body.content {
-                bytes = Array(content.utf8)
+                base64 = Data(content.utf8).base64EncodedString()
             } else {
                 throw APIError.badRequest("send \"content\" (text) or \"content_base64\"")
             }
-            let written = try await host.dispatcher.writeFile(workspace, path: path(context), content: bytes)
+            let written = try await host.dispatcher.writeFile(workspace, path: path(context), contentBase64: base64)
             return try JSONResponse.object(["status": "saved", "path": .string(written.path), "size": .number(Double(written.size))])
         }
         routes.add(.delete, "/workspaces/{id}/files/{path}", .workspace) { request, context in
@@ -81,10 +82,10 @@ struct WorkspaceResourceRoutes: Sendable {
             if archive.starts(with: [0x1f, 0x8b]) {
                 throw APIError.badRequest("archive_base64 is gzip-compressed; send an uncompressed POSIX tar archive")
             }
-            let installed = try await host.dispatcher.installPlugin(workspace, name: body.name, archive: [UInt8](archive))
+            let installed = try await host.dispatcher.installPlugin(workspace, name: body.name, archiveBase64: body.archiveBase64)
             var restarting = false
             if body.restart ?? true, !workspace.isExternal, workspace.status != .paused {
-                restarting = (try? await host.dispatcher.restart(workspace)) ?? false
+                restarting = (try? await host.lifecycle.restart(workspace)) ?? false
             }
             return try JSONResponse.object([
                 "status": "installed", "plugin": .string(installed.name), "files": .number(Double(installed.files)), "restarting": .bool(restarting),
@@ -131,7 +132,7 @@ struct WorkspaceResourceRoutes: Sendable {
         }
     }
 
-    func path(_ context: BasicRequestContext) -> String {
+    func path(_ context: HostRequestContext) -> String {
         context.parameters.getCatchAll().joined(separator: "/").removingPercentEncoding ?? ""
     }
 }

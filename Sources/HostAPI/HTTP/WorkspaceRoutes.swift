@@ -46,45 +46,37 @@ struct WorkspaceRoutes: Sendable {
         routes.add(.post, "/workspaces/{id}/restart", .workspace, restart)
         routes.add(.post, "/workspaces/{id}/pause", .workspace) { request, context in
             let workspace = try await host.workspace(context, request)
-            try await host.dispatcher.pause(workspace)
+            try await host.lifecycle.pause(workspace)
             return try JSONResponse.object(["status": "paused", "id": .string(workspace.id.uuidString.lowercased())])
         }
         routes.add(.post, "/workspaces/{id}/resume", .workspace) { request, context in
             let workspace = try await host.workspace(context, request)
-            try await host.dispatcher.resume(workspace)
+            try await host.lifecycle.resume(workspace)
             return try JSONResponse.object(["status": "online", "id": .string(workspace.id.uuidString.lowercased())])
         }
         routes.add(.post, "/workspaces/{id}/snapshot", .workspace) { request, context in
             let workspace = try await host.workspace(context, request)
             let snapshot = try await host.dispatcher.snapshot(workspace)
+            await host.lifecycle.record("WORKSPACE_SNAPSHOT", workspace.id, ["snapshot_id": .string(snapshot.snapshotId)])
             return try JSONResponse.object(["snapshot_id": .string(snapshot.snapshotId), "id": .string(workspace.id.uuidString.lowercased())])
         }
     }
 
-    @Sendable func create(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func create(_ request: Request, _ context: HostRequestContext) async throws -> Response {
         let body = try await request.json(CreateRequest.self, limit: host.configuration.maxBodyBytes)
         let name = body.name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.count <= 200 else { throw APIError.badRequest("name must be 1-200 characters") }
         if let tier = body.tier, !(1...4).contains(tier) { throw APIError.badRequest("tier must be between 1 and 4") }
         if let config = body.config, config.objectValue == nil { throw APIError.badRequest("config must be a JSON object") }
         let runtime = body.runtime ?? "default"
-        let external = runtime == "external"
-        if let parent = body.parentId, try await host.store.get(parent) == nil {
-            throw APIError.badRequest("parent_id \(parent.uuidString.lowercased()) does not exist")
-        }
-        var provider = "external"
-        if !external {
-            provider = try host.dispatcher.chooseProvider(requested: body.provider)
-        }
-        let workspace = try await host.store.insert(
+        let created = try await host.lifecycle.create(
             .init(
-                id: UUID(), name: name, role: body.role, tier: body.tier ?? 3, runtime: runtime, provider: provider,
-                status: external ? .awaitingAgent : .provisioning, parentId: body.parentId, config: body.config ?? .object([:])
+                name: name, role: body.role, tier: body.tier ?? 3, runtime: runtime, provider: body.provider, parentId: body.parentId,
+                config: body.config ?? .object([:]), snapshotId: body.snapshotId
             )
         )
-        await host.record("WORKSPACE_CREATED", workspace.id, ["provider": .string(provider), "runtime": .string(runtime)])
-        if external {
-            let token = try await host.tokens.rotate(workspace.id)
+        let workspace = created.workspace
+        if let token = created.externalToken {
             var answer = try host.encodeObject(workspace)
             answer["connection"] = .object([
                 "workspace_id": .string(workspace.id.uuidString.lowercased()), "platform_url": .string(host.configuration.resolvedPlatformURL),
@@ -92,18 +84,10 @@ struct WorkspaceRoutes: Sendable {
             ])
             return try JSONResponse.object(answer, status: .created)
         }
-        if !host.dispatcher.isLoaded(provider) {
-            // Chosen by configuration but refused at load: fail with the reason rather than provision nowhere.
-            _ = try await host.store.markFailed(
-                workspace.id, message: FailureMessage(DispatchError.providerNotLoaded(provider: provider).description), from: [.provisioning]
-            )
-        } else {
-            host.dispatcher.provision(workspace, snapshotId: body.snapshotId)
-        }
-        return try JSONResponse.make(try await host.store.get(workspace.id) ?? workspace, status: .created)
+        return try JSONResponse.make(workspace, status: .created)
     }
 
-    @Sendable func patch(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func patch(_ request: Request, _ context: HostRequestContext) async throws -> Response {
         let id = try await host.workspace(context, request).id
         let body = try await request.json(PatchRequest.self, limit: host.configuration.maxBodyBytes)
         if let name = body.name, name.trimmingCharacters(in: .whitespaces).isEmpty { throw APIError.badRequest("name must not be empty") }
@@ -115,10 +99,10 @@ struct WorkspaceRoutes: Sendable {
         return try JSONResponse.make(updated)
     }
 
-    @Sendable func delete(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func delete(_ request: Request, _ context: HostRequestContext) async throws -> Response {
         let workspace = try await host.workspace(context, request)
         do {
-            try await host.dispatcher.delete(workspace, purge: request.query("purge") == "true")
+            try await host.lifecycle.delete(workspace, purge: request.query("purge") == "true")
         } catch DispatchError.providerNotLoaded(let provider) {
             throw APIError.fromDispatch(.providerNotLoaded(provider: provider))
         } catch let error as DispatchError {
@@ -131,13 +115,14 @@ struct WorkspaceRoutes: Sendable {
         return try JSONResponse.object(["status": "removed", "id": .string(workspace.id.uuidString.lowercased())])
     }
 
-    @Sendable func restart(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    @Sendable func restart(_ request: Request, _ context: HostRequestContext) async throws -> Response {
         let workspace = try await host.workspace(context, request)
         if workspace.isExternal {
             return try JSONResponse.object(["status": "noop", "message": "external workspaces run elsewhere; nothing to restart"])
         }
-        guard try await host.dispatcher.restart(workspace) else {
-            throw APIError(.conflict, "conflict", "workspace \(workspace.id.uuidString.lowercased()) cannot restart from status \(workspace.status.rawValue)")
+        guard try await host.lifecycle.restart(workspace) else {
+            throw APIError(
+                .conflict, "conflict", "workspace \(workspace.id.uuidString.lowercased()) cannot restart from status \(workspace.status.rawValue)")
         }
         return try JSONResponse.object(["status": "restarting", "id": .string(workspace.id.uuidString.lowercased())], status: .accepted)
     }

@@ -31,9 +31,10 @@ public final class Reconciler: Service, Sendable {
     let settings: SweeperSettings
     let store: WorkspaceStore
     let tokens: TokenStore
-    let events: EventStore
     let reconciliation: ReconciliationStore
-    let dispatcher: Dispatcher
+    /// Every status change goes through it; every provider call through its dispatcher.
+    let lifecycle: WorkspaceLifecycle
+    var dispatcher: Dispatcher { lifecycle.dispatcher }
     let logger: Logger
     /// This replica's name in `sweeper_ticks`.
     public let holder: String
@@ -42,15 +43,14 @@ public final class Reconciler: Service, Sendable {
     private let liveness = Mutex<[String: Liveness]>([:])
 
     public init(
-        settings: SweeperSettings, store: WorkspaceStore, tokens: TokenStore, events: EventStore, reconciliation: ReconciliationStore,
-        dispatcher: Dispatcher, logger: Logger
+        settings: SweeperSettings, store: WorkspaceStore, tokens: TokenStore, reconciliation: ReconciliationStore, lifecycle: WorkspaceLifecycle,
+        logger: Logger
     ) {
         self.settings = settings
         self.store = store
         self.tokens = tokens
-        self.events = events
         self.reconciliation = reconciliation
-        self.dispatcher = dispatcher
+        self.lifecycle = lifecycle
         self.logger = logger
         self.holder = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UUID().uuidString.prefix(6))"
     }
@@ -102,14 +102,17 @@ public final class Reconciler: Service, Sendable {
         liveness.withLock { all in
             var entry = all[name] ?? Liveness(passes: 0)
             entry.lastTickAt = Date()
-            if ran { entry.passes += 1; entry.lastPassAt = Date() }
+            if ran {
+                entry.passes += 1
+                entry.lastPassAt = Date()
+            }
             entry.lastError = failure
             all[name] = entry
         }
     }
 
     func record(_ type: String, _ id: UUID, _ payload: [String: JSONValue]) async {
-        try? await events.record(type, workspaceId: id, payload: payload)
+        await lifecycle.record(type, id, payload)
     }
 
     // MARK: Passes
@@ -123,15 +126,16 @@ public final class Reconciler: Service, Sendable {
                 "provisioning timed out after \(timeout) s: the \(row.provider) instance never registered with the Host "
                     + "(runtime \(row.runtime)); check the workspace's boot log"
             )
-            if try await reconciliation.failProvisioningOlderThan(row.id, seconds: timeout, message: message) {
+            let payload: [String: JSONValue] = ["timeout_secs": .number(Double(timeout)), "source": "provision_timeout_sweep"]
+            if try await lifecycle.timeOutProvision(row.id, afterSeconds: timeout, message: message, payload: payload) {
                 logger.warning("provision timed out", metadata: ["workspace": "\(row.id)", "timeout": "\(timeout)"])
                 // A failed workspace keeps no instance: whatever started without registering is stopped.
-                if dispatcher.isLoaded(row.provider), let workspace = try await store.get(row.id) {
+                if lifecycle.providers.isLoaded(row.provider), let workspace = try await store.get(row.id) {
                     do { try await dispatcher.stop(workspace) } catch {
-                        logger.error("could not stop the instance of a timed-out workspace", metadata: ["workspace": "\(row.id)", "error": "\(error)"])
+                        logger.error(
+                            "could not stop the instance of a timed-out workspace", metadata: ["workspace": "\(row.id)", "error": "\(error)"])
                     }
                 }
-                await record("WORKSPACE_PROVISION_FAILED", row.id, ["error": .string(message.text), "timeout_secs": .number(Double(timeout)), "source": "provision_timeout_sweep"])
             }
         }
     }
@@ -141,21 +145,20 @@ public final class Reconciler: Service, Sendable {
     func healthPass() async throws {
         for row in try await reconciliation.candidates(in: [.online, .degraded]) {
             if row.runtime == "external" {
-                if let stale = row.secondsSinceHeartbeat, stale >= Double(settings.remoteStaleAfterSeconds),
-                    try await store.transition(row.id, to: .awaitingAgent, from: [.online, .degraded])
-                {
-                    await record("WORKSPACE_AWAITING_AGENT", row.id, ["stale_seconds": .number(stale)])
+                if let stale = row.secondsSinceHeartbeat, stale >= Double(settings.remoteStaleAfterSeconds) {
+                    try await lifecycle.apply(.agentStale, to: row.id, payload: ["stale_seconds": .number(stale)])
                 }
                 continue
             }
-            guard dispatcher.isLoaded(row.provider), let workspace = try await store.get(row.id) else { continue }
+            guard lifecycle.providers.isLoaded(row.provider), let workspace = try await store.get(row.id) else { continue }
             let state: InstanceState
             do { state = try await dispatcher.inspect(workspace).state } catch { continue }  // unknown is not dead
-            if state == .absent || state == .stopped, try await store.transition(row.id, to: .offline, from: [.online, .degraded]) {
+            if state == .absent || state == .stopped,
+                try await lifecycle.apply(.instanceLost, to: row.id, payload: ["instance_state": .string(state.rawValue), "source": "health_sweep"])
+            {
                 logger.warning("instance gone; workspace offline", metadata: ["workspace": "\(row.id)", "provider": "\(row.provider)"])
-                await record("WORKSPACE_OFFLINE", row.id, ["instance_state": .string(state.rawValue), "source": "health_sweep"])
                 if settings.restartOnOffline, let offline = try await store.get(row.id) {
-                    _ = try? await dispatcher.restart(offline)
+                    _ = try? await lifecycle.restart(offline)
                 }
             }
         }
@@ -165,7 +168,7 @@ public final class Reconciler: Service, Sendable {
     /// the grace period. Snapshots are kept. Other owners' resources are never listed, so never touched.
     func orphanPass() async throws {
         var failures: [String] = []
-        for provider in dispatcher.loadedProviders {
+        for provider in lifecycle.providers.loaded {
             // One provider's failing list_owned never stops the pass for the others.
             let resources: [OwnedResource]
             do { resources = try await dispatcher.listOwned(provider: provider) } catch {
@@ -184,7 +187,10 @@ public final class Reconciler: Service, Sendable {
                 Counter(label: "molecule_orphans_total", dimensions: dimensions).increment()
                 logger.warning(
                     settings.orphanDryRun ? "orphan found (dry run: left alone)" : "orphan reaped",
-                    metadata: ["provider": "\(provider)", "workspace": "\(resource.workspaceId)", "kind": "\(resource.kind.rawValue)", "ref": "\(resource.ref)", "row": "\(status?.rawValue ?? "none")"]
+                    metadata: [
+                        "provider": "\(provider)", "workspace": "\(resource.workspaceId)", "kind": "\(resource.kind.rawValue)",
+                        "ref": "\(resource.ref)", "row": "\(status?.rawValue ?? "none")",
+                    ]
                 )
                 if !settings.orphanDryRun {
                     do { try await dispatcher.reap(provider: provider, resource) } catch {
@@ -206,7 +212,7 @@ public final class Reconciler: Service, Sendable {
     /// External workspaces (no instance by design) are never touched.
     func staleTokenPass() async throws {
         for row in try await reconciliation.withLiveTokens(in: [.failed, .offline]) {
-            guard dispatcher.isLoaded(row.provider), let workspace = try await store.get(row.id), !workspace.isExternal else { continue }
+            guard lifecycle.providers.isLoaded(row.provider), let workspace = try await store.get(row.id), !workspace.isExternal else { continue }
             guard let state = try? await dispatcher.inspect(workspace).state, state == .absent || state == .stopped else { continue }
             try await tokens.revokeAll(row.id)
             await record("WORKSPACE_TOKENS_REVOKED", row.id, ["source": "stale_token_sweep"])
@@ -220,7 +226,7 @@ public final class Reconciler: Service, Sendable {
         for row in try await reconciliation.candidates(in: [.provisioning, .hibernating]) where row.runtime != "external" {
             // A row that entered provisioning after this Host started is this Host's own in-flight work.
             guard row.secondsInStatus > uptime + 1 else { continue }
-            guard dispatcher.isLoaded(row.provider), let workspace = try await store.get(row.id) else { continue }
+            guard lifecycle.providers.isLoaded(row.provider), let workspace = try await store.get(row.id) else { continue }
             let inspected: InspectResponse
             do { inspected = try await dispatcher.inspect(workspace) } catch { continue }
             switch inspected.state {
@@ -229,21 +235,22 @@ public final class Reconciler: Service, Sendable {
                 await record("WORKSPACE_ADOPTED", row.id, ["instance_ref": inspected.instanceRef.map(JSONValue.string) ?? .null])
             case .stopped, .absent:
                 if row.status == .hibernating {
-                    _ = try await store.transition(row.id, to: .hibernated, from: [.hibernating])
-                } else if try await store.provisionAttempts(row.id) >= dispatcher.maxProvisionAttempts {
+                    try await lifecycle.apply(.hibernationSettled, to: row.id, payload: ["source": "recovery"])
+                } else if try await store.provisionAttempts(row.id) >= lifecycle.maxProvisionAttempts {
                     // No crash loop: a row whose provision never answered this often is not driven again.
                     let attempts = try await store.provisionAttempts(row.id)
                     let message = FailureMessage(
                         "provisioning was interrupted \(attempts) times without an answer from the \(row.provider) provider "
                             + "(its runner or the Host died during the call); not retried. Check the provider, then restart the workspace"
                     )
-                    if try await store.markFailed(row.id, message: message, from: [.provisioning]) {
-                        logger.error("recovery: provision keeps crashing; marked failed", metadata: ["workspace": "\(row.id)", "attempts": "\(attempts)"])
-                        await record("WORKSPACE_PROVISION_FAILED", row.id, ["error": .string(message.text), "source": "recovery"])
+                    let payload: [String: JSONValue] = ["attempts": .number(Double(attempts)), "source": "recovery"]
+                    if try await lifecycle.apply(.provisionAbandoned, to: row.id, message: message, payload: payload) {
+                        logger.error(
+                            "recovery: provision keeps crashing; marked failed", metadata: ["workspace": "\(row.id)", "attempts": "\(attempts)"])
                     }
                 } else {
                     logger.info("recovery: provisioning again", metadata: ["workspace": "\(row.id)"])
-                    dispatcher.provision(workspace)
+                    lifecycle.provision(workspace)
                 }
             }
         }

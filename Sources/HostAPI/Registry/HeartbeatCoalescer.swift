@@ -1,4 +1,5 @@
 import Foundation
+import HostDispatch
 import HostStore
 import Logging
 import ServiceLifecycle
@@ -17,24 +18,18 @@ public final class HeartbeatCoalescer: Service, Sendable {
         var isEmpty: Bool { beats.isEmpty }
     }
 
-    private let store: WorkspaceStore
+    /// Writes each batch and records the status transitions it caused.
+    private let lifecycle: WorkspaceLifecycle
     private let interval: Duration
     private let state = Mutex(Pending())
-    private let onTransition: @Sendable ([WorkspaceStore.Transition]) async -> Void
     private let logger: Logger
     /// Flushes written (for /metrics and the benchmark).
     public let flushes = Atomic<Int>(0)
 
-    public init(
-        store: WorkspaceStore,
-        interval: Duration,
-        logger: Logger,
-        onTransition: @escaping @Sendable ([WorkspaceStore.Transition]) async -> Void
-    ) {
-        self.store = store
+    public init(lifecycle: WorkspaceLifecycle, interval: Duration, logger: Logger) {
+        self.lifecycle = lifecycle
         self.interval = interval
         self.logger = logger
-        self.onTransition = onTransition
     }
 
     /// Queues a beat; throws the last flush's error while the database keeps refusing writes.
@@ -85,10 +80,9 @@ public final class HeartbeatCoalescer: Service, Sendable {
         guard !batch.isEmpty else { return }
         do {
             // Sorted by id: concurrent flushes lock rows in one order, so they can wait on each other but never deadlock.
-            let transitions = try await store.applyHeartbeats(batch.beats.values.sorted { $0.id.uuidString < $1.id.uuidString })
+            try await lifecycle.applyHeartbeats(batch.beats.values.sorted { $0.id.uuidString < $1.id.uuidString })
             flushes.add(1, ordering: .relaxed)
             state.withLock { $0.failure = nil }
-            if !transitions.isEmpty { await onTransition(transitions) }
         } catch {
             logger.warning("heartbeat flush failed", metadata: ["beats": "\(batch.beats.count)", "error": "\(error)"])
             // Keep the beats (newer ones win) for the next flush, and refuse new ones until a flush succeeds.

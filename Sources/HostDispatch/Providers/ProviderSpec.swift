@@ -72,7 +72,8 @@ public struct ProviderSpec: Sendable, Hashable {
             runner: RunnerOptions(
                 executable: runnerPath, passEnvironment: passEnvironment, setEnvironment: setEnvironment,
                 addressSpaceBytes: UInt64(max(0, addressSpaceMB)) << 20, openFiles: UInt64(max(0, openFiles)), cpuSeconds: UInt64(max(0, cpuSeconds)),
-                killGrace: .milliseconds(killGraceMs), restartBackoff: .milliseconds(restartBackoffMs), maxRestartBackoff: .milliseconds(maxRestartBackoffMs)
+                killGrace: .milliseconds(killGraceMs), restartBackoff: .milliseconds(restartBackoffMs),
+                maxRestartBackoff: .milliseconds(maxRestartBackoffMs)
             )
         )
     }

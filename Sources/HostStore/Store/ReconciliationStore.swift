@@ -10,10 +10,11 @@ public struct ReconciliationStore: Sendable {
     /// Claims `slot` of `sweeper` for `holder`; true for exactly one claimant per slot (old claims are pruned).
     public func claimTick(sweeper: String, slot: Int64, holder: String) async throws -> Bool {
         try await pool.run { connection in
-            let claimed = try connection.query(
-                "INSERT INTO sweeper_ticks (sweeper, slot, holder) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING holder",
-                [.string(sweeper), .string(String(slot)), .string(holder)]
-            ).count == 1
+            let claimed =
+                try connection.query(
+                    "INSERT INTO sweeper_ticks (sweeper, slot, holder) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING holder",
+                    [.string(sweeper), .string(String(slot)), .string(holder)]
+                ).count == 1
             if claimed && slot % 100 == 0 {
                 try connection.query("DELETE FROM sweeper_ticks WHERE claimed_at < now() - interval '1 day'")
             }
@@ -28,7 +29,8 @@ public struct ReconciliationStore: Sendable {
                 "SELECT sweeper, slot, holder FROM sweeper_ticks WHERE claimed_at >= to_timestamp($1) ORDER BY sweeper, slot",
                 [.double(since.timeIntervalSince1970)]
             ).all.compactMap { row in
-                guard let sweeper = row.string("sweeper"), let slot = row.string("slot").flatMap({ Int64($0) }), let holder = row.string("holder") else {
+                guard let sweeper = row.string("sweeper"), let slot = row.string("slot").flatMap({ Int64($0) }), let holder = row.string("holder")
+                else {
                     return nil
                 }
                 return (sweeper, slot, holder)
@@ -66,19 +68,6 @@ public struct ReconciliationStore: Sendable {
                 """,
                 [.string(WorkspaceStatus.arrayLiteral(statuses))]
             ).all.compactMap(Self.candidate)
-        }
-    }
-
-    /// Marks a workspace failed if it is still provisioning and has been for at least `seconds`.
-    public func failProvisioningOlderThan(_ id: UUID, seconds: Int, message: FailureMessage) async throws -> Bool {
-        try await pool.run { connection in
-            try connection.query(
-                """
-                UPDATE workspaces SET status = 'failed', last_sample_error = $2, updated_at = now()
-                WHERE id = $1 AND status = 'provisioning' AND status_changed_at < now() - make_interval(secs => $3)
-                """,
-                [.uuid(id), .string(message.text), .int(seconds)]
-            ).affected == 1
         }
     }
 

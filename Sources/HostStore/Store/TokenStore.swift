@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 
 /// Per-workspace bearer tokens: 32 random bytes, base64url; only their sha256 is stored.
 ///
@@ -121,10 +122,9 @@ public final class TokenStore: Sendable {
 }
 
 /// A small lock-protected value (for caches read on hot paths).
-public final class CacheBox<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-    public init(_ value: Value) { self.value = value }
-    public func read<T>(_ body: (Value) -> T) -> T { lock.withLock { body(value) } }
-    public func update(_ body: (inout Value) -> Void) { lock.withLock { body(&value) } }
+public final class CacheBox<Value: Sendable>: Sendable {
+    private let value: Mutex<Value>
+    public init(_ value: Value) { self.value = Mutex(value) }
+    public func read<T>(_ body: (Value) -> T) -> T { value.withLock { body($0) } }
+    public func update(_ body: (inout Value) -> Void) { value.withLock { body(&$0) } }
 }

@@ -1,9 +1,8 @@
 import Foundation
 import ProviderWire
 
-/// Every statement about workspaces. Status changes are guarded in SQL (`WHERE status = ANY(...)`) so a writer never
-/// overwrites a workspace that already moved on; `failed` is written only through ``markFailed(_:message:from:)``,
-/// which always sets `last_sample_error` (and the schema's CHECK constraint refuses it otherwise).
+/// Every statement about workspaces. No statement here writes `status`: status changes live in
+/// `WorkspaceStore+Lifecycle.swift`, called only by the Host's `WorkspaceLifecycle` (a source test enforces both).
 public struct WorkspaceStore: Sendable {
     let pool: PostgresPool
 
@@ -87,36 +86,6 @@ public struct WorkspaceStore: Sendable {
         }
     }
 
-    /// Moves `id` to `status` only if it is currently in `from`; true when it moved.
-    @discardableResult
-    public func transition(_ id: UUID, to status: WorkspaceStatus, from: Set<WorkspaceStatus>) async throws -> Bool {
-        precondition(status != .failed, "use markFailed: a failed workspace must say why")
-        return try await pool.run { connection in
-            try connection.query(
-                """
-                UPDATE workspaces SET status = $2::workspace_status, updated_at = now(),
-                       last_sample_error = CASE WHEN $2 IN ('online', 'provisioning') THEN NULL ELSE last_sample_error END
-                WHERE id = $1 AND status = ANY($3::workspace_status[])
-                """,
-                [.uuid(id), .string(status.rawValue), .string(WorkspaceStatus.arrayLiteral(from))]
-            ).affected == 1
-        }
-    }
-
-    /// Marks `id` failed with `message`, only if it is currently in `from`; true when it moved.
-    @discardableResult
-    public func markFailed(_ id: UUID, message: FailureMessage, from: Set<WorkspaceStatus>) async throws -> Bool {
-        try await pool.run { connection in
-            try connection.query(
-                """
-                UPDATE workspaces SET status = 'failed', last_sample_error = $2, updated_at = now()
-                WHERE id = $1 AND status = ANY($3::workspace_status[])
-                """,
-                [.uuid(id), .string(message.text), .string(WorkspaceStatus.arrayLiteral(from))]
-            ).affected == 1
-        }
-    }
-
     /// Records what the provider started, or nil once it is gone (status is left alone: the agent's register moves
     /// it to online).
     public func setInstance(_ id: UUID, instanceRef: String?, url: String?) async throws {
@@ -145,47 +114,9 @@ public struct WorkspaceStore: Sendable {
     /// How many provisions of `id` were started and never answered.
     public func provisionAttempts(_ id: UUID) async throws -> Int {
         try await pool.run { connection in
-            try connection.query("SELECT provision_attempts::text AS n FROM workspaces WHERE id = $1", [.uuid(id)]).first?.string("n").flatMap { Int($0) } ?? 0
-        }
-    }
-
-    /// Marks `id` removed (from any status but removed) and revokes its tokens, in one transaction.
-    @discardableResult
-    public func markRemoved(_ id: UUID) async throws -> Bool {
-        try await pool.transaction { connection in
-            let moved = try connection.query(
-                """
-                UPDATE workspaces SET status = 'removed', removed_at = now(), instance_ref = NULL, updated_at = now()
-                WHERE id = $1 AND status <> 'removed'
-                """,
-                [.uuid(id)]
-            ).affected == 1
-            try connection.query(
-                "UPDATE workspace_auth_tokens SET revoked_at = now() WHERE workspace_id = $1 AND revoked_at IS NULL", [.uuid(id)]
-            )
-            return moved
-        }
-    }
-
-    /// Register: any status but removed → online, with the agent's card and URL. Nil when unknown or removed.
-    public func register(_ id: UUID, url: String?, agentCard: JSONValue, deliveryMode: String?) async throws -> (Workspace, WorkspaceStatus)? {
-        let card = String(decoding: try WireCoding.encode(agentCard), as: UTF8.self)
-        return try await pool.run { connection in
-            let previous = try connection.query("SELECT status::text AS status FROM workspaces WHERE id = $1 FOR UPDATE", [.uuid(id)])
-            let updated = try connection.query(
-                """
-                UPDATE workspaces SET status = 'online', url = coalesce(nullif($2, ''), url), agent_card = $3::jsonb,
-                       delivery_mode = coalesce($4, delivery_mode), last_heartbeat_at = now(), last_sample_error = NULL,
-                       updated_at = now()
-                WHERE id = $1 AND status <> 'removed'
-                """,
-                [.uuid(id), .string(url), .string(card), .string(deliveryMode)]
-            )
-            guard updated.affected == 1, let before = previous.first?.string("status").flatMap(WorkspaceStatus.init(rawValue:)) else {
-                return nil
-            }
-            let row = try connection.query("SELECT * FROM workspace_rows WHERE id = $1", [.uuid(id)])
-            return (try Self.decode(row[0]), before)
+            try connection.query("SELECT provision_attempts::text AS n FROM workspaces WHERE id = $1", [.uuid(id)]).first?.string("n").flatMap {
+                Int($0)
+            } ?? 0
         }
     }
 
@@ -232,47 +163,6 @@ public struct WorkspaceStore: Sendable {
         public var id: UUID
         public var from: WorkspaceStatus
         public var to: WorkspaceStatus
-    }
-
-    /// Applies a batch of heartbeats in one statement and the reference's transitions:
-    /// provisioning/offline/awaiting_agent → online; online → degraded (error_rate ≥ 0.5 or wedged);
-    /// degraded → online (error_rate < 0.1 and not wedged) — only for beats received after the status last changed.
-    /// Answers the transitions that happened.
-    public func applyHeartbeats(_ beats: [Heartbeat]) async throws -> [Transition] {
-        guard !beats.isEmpty else { return [] }
-        let batch = String(decoding: try WireCoding.encode(beats), as: UTF8.self)
-        return try await pool.run { connection in
-            try connection.query(
-                """
-                WITH beat AS (
-                    SELECT * FROM jsonb_to_recordset($1::jsonb) AS b(id uuid, error_rate float8, active_tasks int,
-                        uptime_seconds bigint, current_task text, sample_error text, wedged bool, received_at_ms bigint)
-                ), old AS (
-                    SELECT w.id, w.status, w.status_changed_at < to_timestamp(beat.received_at_ms / 1000.0) AS fresh
-                    FROM workspaces w JOIN beat ON beat.id = w.id WHERE w.status <> 'removed' FOR UPDATE OF w
-                )
-                UPDATE workspaces w SET
-                    error_rate = beat.error_rate, active_tasks = beat.active_tasks, uptime_seconds = beat.uptime_seconds,
-                    current_task = beat.current_task, last_heartbeat_at = now(), updated_at = now(),
-                    last_sample_error = CASE WHEN coalesce(beat.sample_error, '') <> '' THEN beat.sample_error ELSE w.last_sample_error END,
-                    status = CASE
-                        WHEN NOT old.fresh THEN old.status
-                        WHEN old.status IN ('provisioning', 'offline', 'awaiting_agent') THEN 'online'::workspace_status
-                        WHEN old.status = 'online' AND (beat.error_rate >= 0.5 OR beat.wedged) THEN 'degraded'::workspace_status
-                        WHEN old.status = 'degraded' AND beat.error_rate < 0.1 AND NOT beat.wedged THEN 'online'::workspace_status
-                        ELSE old.status END
-                FROM beat, old
-                WHERE w.id = beat.id AND old.id = beat.id
-                RETURNING w.id, old.status::text AS from_status, w.status::text AS to_status
-                """,
-                [.string(batch)]
-            ).all.compactMap { row in
-                guard let id = row.uuid("id"), let from = row.string("from_status").flatMap(WorkspaceStatus.init(rawValue:)),
-                    let to = row.string("to_status").flatMap(WorkspaceStatus.init(rawValue:)), from != to
-                else { return nil }
-                return Transition(id: id, from: from, to: to)
-            }
-        }
     }
 
     public func updateCard(_ id: UUID, agentCard: JSONValue) async throws -> Bool {
