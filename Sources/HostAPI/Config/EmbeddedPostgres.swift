@@ -8,6 +8,12 @@ public struct EmbeddedPostgres: Sendable {
     let binDirectory: String
     let logger: Logger
 
+    /// Why the embedded server could not be started, in one line.
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        init(_ description: String) { self.description = description }
+    }
+
     /// The libpq conninfo to reach it.
     public var conninfo: String { "host=\(dataDirectory) port=5432 user=postgres dbname=postgres" }
 
@@ -16,7 +22,10 @@ public struct EmbeddedPostgres: Sendable {
         self.logger = logger
         let candidates = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?.sorted(by: >) ?? []
         guard let version = candidates.first(where: { FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/\($0)/bin/pg_ctl") })
-        else { throw HostConfiguration.Problem("no PostgreSQL server found under /usr/lib/postgresql (install the postgresql package, or set DATABASE_URL)") }
+        else {
+            throw Failure(
+                "no PostgreSQL server found under /usr/lib/postgresql (install the postgresql package, or set DATABASE_URL)")
+        }
         self.binDirectory = "/usr/lib/postgresql/\(version)/bin"
     }
 
@@ -28,13 +37,15 @@ public struct EmbeddedPostgres: Sendable {
         if !FileManager.default.fileExists(atPath: dataDirectory + "/PG_VERSION") {
             logger.info("initialising the embedded PostgreSQL", metadata: ["data": "\(dataDirectory)"])
             let result = run(["\(binDirectory)/initdb", "-D", dataDirectory, "-A", "trust", "-U", "postgres", "--no-sync"], asRoot: asRoot)
-            guard result.status == 0 else { throw HostConfiguration.Problem("initdb failed: \(result.output)") }
+            guard result.status == 0 else { throw Failure("initdb failed: \(result.output)") }
         }
         if run(["\(binDirectory)/pg_ctl", "-D", dataDirectory, "status"], asRoot: asRoot).status == 0 { return }
         let options = "-k \(dataDirectory) -c listen_addresses='' -p 5432"
-        let result = run(["\(binDirectory)/pg_ctl", "-D", dataDirectory, "-l", dataDirectory + "/server.log", "-o", options, "-w", "-t", "60", "start"], asRoot: asRoot)
+        let result = run(
+            ["\(binDirectory)/pg_ctl", "-D", dataDirectory, "-l", dataDirectory + "/server.log", "-o", options, "-w", "-t", "60", "start"],
+            asRoot: asRoot)
         guard result.status == 0 else {
-            throw HostConfiguration.Problem("the embedded PostgreSQL did not start: \(result.output) (see \(dataDirectory)/server.log)")
+            throw Failure("the embedded PostgreSQL did not start: \(result.output) (see \(dataDirectory)/server.log)")
         }
         logger.info("embedded PostgreSQL started", metadata: ["socket": "\(dataDirectory)"])
     }

@@ -1,4 +1,4 @@
-/// Intervals and thresholds of the reconciliation loops.
+/// Intervals and thresholds of the reconciliation loops (the Host file's `sweepers:` block, see ``SweepersSection``).
 public struct SweeperSettings: Sendable {
     /// Run the loops at all (tests of other behaviour may turn them off).
     public var enabled = true
@@ -24,21 +24,5 @@ public struct SweeperSettings: Sendable {
     /// Timeout resolution: global override → per-runtime value → default.
     public func provisionTimeout(runtime: String) -> Int {
         provisionTimeoutOverride ?? runtimeProvisionTimeouts[runtime] ?? defaultProvisionTimeoutSeconds
-    }
-
-    mutating func apply(_ map: [String: Any], source: String) throws {
-        for (key, value) in map {
-            switch key {
-            case "enabled": enabled = (value as? Bool) ?? enabled
-            case "interval_ms": intervalMs = (value as? Int) ?? intervalMs
-            case "provision_timeout_seconds": defaultProvisionTimeoutSeconds = (value as? Int) ?? defaultProvisionTimeoutSeconds
-            case "runtime_provision_timeouts": runtimeProvisionTimeouts = (value as? [String: Int]) ?? runtimeProvisionTimeouts
-            case "remote_stale_after_seconds": remoteStaleAfterSeconds = (value as? Int) ?? remoteStaleAfterSeconds
-            case "orphan_grace_seconds": orphanGraceSeconds = (value as? Int) ?? orphanGraceSeconds
-            case "orphan_dry_run": orphanDryRun = (value as? Bool) ?? orphanDryRun
-            case "restart_on_offline": restartOnOffline = (value as? Bool) ?? restartOnOffline
-            default: throw HostConfiguration.Problem("\(source): unknown sweepers key \"\(key)\"")
-            }
-        }
     }
 }
