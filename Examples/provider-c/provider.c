@@ -1052,14 +1052,36 @@ static bool verb_prologue(mp_instance *instance, const char *verb, mp_bytes requ
     return true;
 }
 
-/** Reads the request's "workspace_id"; on failure fills `out` and returns NULL. */
+/**
+ * The workspace-id rule every provider shares (ProviderWire's `Identifier`, checked by the contract suite's
+ * `validation.workspace-id` case): 1 to 128 ASCII letters, digits, '-', '_' and '.', not starting with '.' and
+ * without ".." anywhere.
+ */
+static bool valid_workspace_id(const char *id) {
+    size_t n = strlen(id);
+    if (n == 0 || n > 128 || id[0] == '.' || strstr(id, "..") != NULL) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = id[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+/** Reads the request's "workspace_id" and checks it against the shared rule; on failure fills `out`, returns NULL. */
 static char *require_workspace_id(const char *verb, mp_bytes request, mp_result *out) {
     char *id = NULL;
     jfind r = get_string(request.ptr, request.ptr != NULL ? request.len : 0, "workspace_id", &id);
-    if (r == J_FOUND && id[0] != '\0') return id;
+    if (r == J_FOUND && valid_workspace_id(id)) return id;
+    bool present = r == J_FOUND && id[0] != '\0';
     free(id);
-    char message[128];
-    if (r == J_MALFORMED) {
+    char message[256];
+    if (present) {
+        snprintf(message, sizeof message,
+                 "%s request's \"workspace_id\" is invalid: use 1-128 letters, digits, '-', '_' or '.', not starting "
+                 "with '.' and without '..'",
+                 verb);
+    } else if (r == J_MALFORMED) {
         snprintf(message, sizeof message, "malformed %s request: not a well-formed JSON object", verb);
     } else {
         snprintf(message, sizeof message, "%s request needs a \"workspace_id\"", verb);

@@ -1,10 +1,11 @@
 import Foundation
+import ProviderHost
 import ProviderWire
 
 /// Every case of the suite. Cases are added, never silently changed: bump ``suiteVersion`` when one is.
 public enum ContractCatalogue {
     /// The version recorded in every result; bump it whenever a case is added or its expectations change.
-    public static let suiteVersion = "1.1.0"
+    public static let suiteVersion = "1.2.0"
 
     /// The cases in the order they run.
     public static let cases: [ContractCase] = [
@@ -71,6 +72,23 @@ public enum ContractCatalogue {
         ContractCase("validation.bad-request", "a request missing workspace_id is INVALID_ARGUMENT", exercises: [.provision, .inspect]) { run in
             try await run.expectError(.invalidArgument, .provision, ["name": "no-id"], "provision without workspace_id")
             try await run.expectError(.invalidArgument, .inspect, [String: String](), "inspect without workspace_id")
+        },
+        ContractCase(
+            "validation.workspace-id", "workspace ids outside the shared rule (Identifier) are INVALID_ARGUMENT on provision, inspect and stop",
+            exercises: [.provision, .inspect, .stop]
+        ) { run in
+            let invalid = ["", ".hidden", "../escape", "a/b", "a..b", "has space", "semi;colon", "na\u{EF}ve", String(repeating: "x", count: 129)]
+            for id in invalid {
+                let shown = id.count > 20 ? "\(id.prefix(8))…(\(id.count) characters)" : "\"\(id)\""
+                try await run.expectError(.invalidArgument, .provision, run.provisionRequest(id), "provision of workspace id \(shown)")
+                try await run.expectError(.invalidArgument, .inspect, WorkspaceRef(workspaceId: id), "inspect of workspace id \(shown)")
+                try await run.expectError(.invalidArgument, .stop, WorkspaceRef(workspaceId: id), "stop of workspace id \(shown)")
+            }
+            // The longest valid id, with every allowed character, is an id like any other.
+            let prefix = "\(run.newWorkspaceId("Valid_id.x"))-"
+            let longest = prefix + String(repeating: "z", count: Identifier.maximumLength - prefix.count)
+            let answer: InspectResponse = try await run.ok(.inspect, WorkspaceRef(workspaceId: longest))
+            try run.expect(answer.state == .absent, "a valid unknown workspace id of 128 characters inspects as \(answer.state.rawValue)")
         },
         ContractCase("burst.concurrent-7", "7 concurrent provisions all land and all stop", exercises: [.provision, .inspect, .stop]) { run in
             let ids = (1...7).map { run.newWorkspaceId("burst\($0)") }
@@ -142,6 +160,89 @@ public enum ContractCatalogue {
             _ = try await run.stop(id)
         },
         ContractCase(
+            "files.kinds", "directories and files answer one way on every provider: reading or writing a directory, or a path under a file",
+            exercises: [.readFile, .writeFile, .listFiles, .deleteFile], requires: [.provision, .readFile, .writeFile, .listFiles, .deleteFile]
+        ) { run in
+            let id = run.newWorkspaceId("kinds")
+            try await run.provision(id)
+            func write(_ path: String, _ text: String) async throws {
+                let _: FileWriteResponse = try await run.ok(
+                    .writeFile, WriteFileRequest(workspaceId: id, path: path, contentBase64: Data(text.utf8).base64EncodedString()))
+            }
+            try await write("contract/kinds/note.txt", "note\n")
+            try await write("contract/kinds/sub/deep.txt", "deep\n")
+            let eA = Data("x".utf8).base64EncodedString()
+            try await run.expectError(
+                .invalidArgument, .readFile, FilePathRequest(workspaceId: id, path: "contract/kinds"), "read_file of a directory")
+            try await run.expectError(
+                .invalidArgument, .writeFile, WriteFileRequest(workspaceId: id, path: "contract/kinds", contentBase64: eA),
+                "write_file over a directory")
+            try await run.expectError(
+                .invalidArgument, .writeFile, WriteFileRequest(workspaceId: id, path: "contract/kinds/note.txt/child", contentBase64: eA),
+                "write_file under a file")
+            try await run.expectError(
+                .notFound, .readFile, FilePathRequest(workspaceId: id, path: "contract/kinds/note.txt/child"), "read_file under a file")
+            try await run.expectError(
+                .notFound, .deleteFile, FilePathRequest(workspaceId: id, path: "contract/kinds/note.txt/child"), "delete_file under a file")
+            try await run.expectError(
+                .invalidArgument, .listFiles, ListFilesRequest(workspaceId: id, path: "contract/kinds/note.txt"), "list_files of a file")
+            try await run.expectError(
+                .notFound, .listFiles, ListFilesRequest(workspaceId: id, path: "contract/kinds/missing"), "list_files of a missing directory")
+            let listing: ListFilesResponse = try await run.ok(.listFiles, ListFilesRequest(workspaceId: id, path: "contract/kinds", depth: 2))
+            let entries = Dictionary(listing.files.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+            try run.expect(
+                entries["contract/kinds/sub"] == FileEntry(path: "contract/kinds/sub", size: 0, dir: true),
+                "list_files shows the directory contract/kinds/sub as \(entries["contract/kinds/sub"].map { "\($0)" } ?? "nothing") (directories are size 0)"
+            )
+            try run.expect(entries["contract/kinds/note.txt"]?.size == 5, "list_files shows note.txt as \(listing.files)")
+            try run.expect(entries["contract/kinds/sub/deep.txt"]?.dir == false, "list_files at depth 2 lacks sub/deep.txt: \(listing.files)")
+            try await write("contract/kinds/note.txt", "changed\n")
+            let read: FileContent = try await run.ok(.readFile, FilePathRequest(workspaceId: id, path: "contract/kinds/note.txt"))
+            try run.expect(Data(base64Encoded: read.contentBase64) == Data("changed\n".utf8), "write_file did not replace the file")
+            let deleted: FileWriteResponse = try await run.ok(.deleteFile, FilePathRequest(workspaceId: id, path: "contract/kinds/sub"))
+            try run.expect(deleted.size == 0, "delete_file of a directory answered size \(deleted.size), expected 0")
+            try await run.expectError(
+                .notFound, .readFile, FilePathRequest(workspaceId: id, path: "contract/kinds/sub/deep.txt"), "read_file in a deleted directory")
+            _ = try await run.stop(id)
+        },
+        ContractCase(
+            "files.links", "no files verb follows a symbolic link, out of the root or inside it; a listing shows links and never descends",
+            exercises: [.readFile, .writeFile, .listFiles, .deleteFile], requires: [.provision, .readFile, .writeFile, .listFiles, .deleteFile]
+        ) { run in
+            let id = run.newWorkspaceId("links")
+            try await LinkFixture.provision(run, id, pluginsLink: false)
+            let dir = LinkFixture.directory
+            let eA = Data("x".utf8).base64EncodedString()
+            for path in ["\(dir)/file-link", "\(dir)/inside/note.txt", "\(dir)/up/contract-outside.txt"] {
+                try await run.expectError(.invalidArgument, .readFile, FilePathRequest(workspaceId: id, path: path), "read_file \(path)")
+            }
+            for path in ["\(dir)/file-link", "\(dir)/inside/new.txt", "\(dir)/up/contract-escape.txt", "\(dir)/up/new/deep.txt"] {
+                try await run.expectError(
+                    .invalidArgument, .writeFile, WriteFileRequest(workspaceId: id, path: path, contentBase64: eA), "write_file \(path)")
+            }
+            for path in ["\(dir)/file-link", "\(dir)/inside/note.txt", "\(dir)/up", "\(dir)/inside"] {
+                try await run.expectError(.invalidArgument, .deleteFile, FilePathRequest(workspaceId: id, path: path), "delete_file \(path)")
+            }
+            for path in ["\(dir)/inside", "\(dir)/up", "\(dir)/file-link"] {
+                try await run.expectError(.invalidArgument, .listFiles, ListFilesRequest(workspaceId: id, path: path), "list_files \(path)")
+            }
+            // Nothing went through a link: the file the links point at is intact.
+            let note: FileContent = try await run.ok(.readFile, FilePathRequest(workspaceId: id, path: "\(dir)/data/note.txt"))
+            try run.expect(Data(base64Encoded: note.contentBase64) == Data(LinkFixture.note), "\(dir)/data/note.txt changed through a link")
+            let listing: ListFilesResponse = try await run.ok(.listFiles, ListFilesRequest(workspaceId: id, path: dir, depth: 3))
+            let entries = Dictionary(listing.files.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+            for link in LinkFixture.links {
+                let path = "\(dir)/\(link.name)"
+                try run.expect(
+                    entries[path] == FileEntry(path: path, size: 0, dir: false),
+                    "list_files shows the link \(path) as \(entries[path].map { "\($0)" } ?? "nothing"), expected dir=false size=0")
+                try run.expect(
+                    !listing.files.contains { $0.path.hasPrefix(path + "/") }, "list_files descended into the link \(path): \(listing.files)")
+            }
+            try run.expect(entries["\(dir)/data/note.txt"]?.size == Int64(LinkFixture.note.count), "list_files lacks data/note.txt: \(listing.files)")
+            _ = try await run.stop(id)
+        },
+        ContractCase(
             "plugins.install-list-uninstall", "an installed plugin shows in list_plugins and in the files; uninstall removes it",
             exercises: [.installPlugin, .listPlugins, .uninstallPlugin], requires: [.provision, .installPlugin, .listPlugins, .uninstallPlugin]
         ) { run in
@@ -201,7 +302,31 @@ public enum ContractCatalogue {
             }
             _ = try await run.stop(id)
         },
-        ContractCase("pause.resume", "pause -> paused (twice OK) -> resume -> running (twice OK)", exercises: [.pause, .resume], requires: [.provision, .inspect, .pause, .resume]) {
+        ContractCase(
+            "plugins.links", "a plugins directory that is a symbolic link is refused by every plugin verb, never written through",
+            exercises: [.installPlugin, .listPlugins, .uninstallPlugin],
+            requires: [.provision, .installPlugin, .listPlugins, .uninstallPlugin, .readFile, .writeFile, .listFiles]
+        ) { run in
+            let id = run.newWorkspaceId("pluglinks")
+            try await LinkFixture.provision(run, id, pluginsLink: true)
+            let archive = TarArchive(entries: [.init(path: try RelativePath("plugin.yaml"), kind: .file, mode: 0o644, contents: Array("x\n".utf8))])
+            try await run.expectError(
+                .invalidArgument, .installPlugin,
+                InstallPluginRequest(workspaceId: id, name: "through-link", archiveBase64: Data(archive.serialized()).base64EncodedString()),
+                "install_plugin through a linked plugins directory")
+            try await run.expectError(.invalidArgument, .listPlugins, WorkspaceRef(workspaceId: id), "list_plugins of a linked plugins directory")
+            try await run.expectError(
+                .invalidArgument, .uninstallPlugin, PluginRef(workspaceId: id, name: "data"), "uninstall_plugin through a linked plugins directory")
+            let data: ListFilesResponse = try await run.ok(.listFiles, ListFilesRequest(workspaceId: id, path: LinkFixture.pluginsTarget))
+            try run.expect(
+                data.files.map(\.path) == ["\(LinkFixture.pluginsTarget)/note.txt"],
+                "the link's target changed through a plugin verb: \(data.files.map(\.path))")
+            _ = try await run.stop(id)
+        },
+        ContractCase(
+            "pause.resume", "pause -> paused (twice OK) -> resume -> running (twice OK)", exercises: [.pause, .resume],
+            requires: [.provision, .inspect, .pause, .resume]
+        ) {
             run in
             let id = run.newWorkspaceId("pause")
             try await run.provision(id)
@@ -235,11 +360,14 @@ public enum ContractCatalogue {
             try await run.waitForState(target, [.running], "restored workspace")
             let read: FileContent = try await run.ok(.readFile, FilePathRequest(workspaceId: target, path: "state/snap.bin"))
             try run.expect(Data(base64Encoded: read.contentBase64) == content, "restored file differs from the snapshot's")
-            try await run.expectError(.notFound, .restore, run.provisionRequest(run.newWorkspaceId("x"), snapshotId: "no-such-snapshot"), "restore of an unknown snapshot")
+            try await run.expectError(
+                .notFound, .restore, run.provisionRequest(run.newWorkspaceId("x"), snapshotId: "no-such-snapshot"), "restore of an unknown snapshot")
             _ = try await run.stop(source)
             _ = try await run.stop(target)
         },
-        ContractCase("logs.non-empty", "the console log is non-empty after start and the cursor advances", exercises: [.logs], requires: [.provision, .logs]) {
+        ContractCase(
+            "logs.non-empty", "the console log is non-empty after start and the cursor advances", exercises: [.logs], requires: [.provision, .logs]
+        ) {
             run in
             let id = run.newWorkspaceId("logs")
             try await run.provision(id)
@@ -255,7 +383,10 @@ public enum ContractCatalogue {
             try run.expect(!next.cursor.isEmpty, "logs with a cursor answered an empty cursor")
             _ = try await run.stop(id)
         },
-        ContractCase("list-owned.tracks", "list_owned shows what was created and not what was stopped", exercises: [.listOwned], requires: [.provision, .stop, .listOwned]) {
+        ContractCase(
+            "list-owned.tracks", "list_owned shows what was created and not what was stopped", exercises: [.listOwned],
+            requires: [.provision, .stop, .listOwned]
+        ) {
             run in
             let kept = run.newWorkspaceId("owned-kept")
             let gone = run.newWorkspaceId("owned-gone")
@@ -302,7 +433,10 @@ public enum ContractCatalogue {
             let after = try await restarted.call(.listOwned, ListOwnedRequest(owner: run.owner), as: ListOwnedResponse.self).resources
             try run.expect(!after.contains { $0.workspaceId == id && $0.kind != .snapshot }, "\(id) is still listed after being reaped")
         },
-        ContractCase("diagnose.stages", "diagnose answers named stages with durations; all pass for a running workspace", exercises: [.diagnose], requires: [.provision, .diagnose]) {
+        ContractCase(
+            "diagnose.stages", "diagnose answers named stages with durations; all pass for a running workspace", exercises: [.diagnose],
+            requires: [.provision, .diagnose]
+        ) {
             run in
             let id = run.newWorkspaceId("diag")
             try await run.provision(id)
@@ -315,7 +449,10 @@ public enum ContractCatalogue {
             try run.expect(!unknown.ok && unknown.firstFailure != nil, "diagnose of an unknown workspace reported ok")
             _ = try await run.stop(id)
         },
-        ContractCase("storage.remove", "remove_storage deletes a stopped workspace's storage; again is a no-op", exercises: [.removeStorage], requires: [.provision, .stop, .removeStorage]) {
+        ContractCase(
+            "storage.remove", "remove_storage deletes a stopped workspace's storage; again is a no-op", exercises: [.removeStorage],
+            requires: [.provision, .stop, .removeStorage]
+        ) {
             run in
             let id = run.newWorkspaceId("storage")
             try await run.provision(id)
@@ -343,7 +480,8 @@ public enum ContractCatalogue {
                     _ = try await down.call(verb, request: request, timeout: run.timeout)
                     throw ContractFailure("\(verb) against an unreachable backend succeeded")
                 } catch let error as ProviderHost.ProviderCallError {
-                    try run.expect(error.status == .unavailable, "\(verb) against an unreachable backend answered \(error.status.name): \(error.message)")
+                    try run.expect(
+                        error.status == .unavailable, "\(verb) against an unreachable backend answered \(error.status.name): \(error.message)")
                     try run.expect(error.retryable, "UNAVAILABLE from \(verb) is not marked retryable")
                 }
             }
@@ -357,5 +495,3 @@ public struct ContractSkip: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
-
-import ProviderHost

@@ -17,6 +17,11 @@ public struct ContractConfiguration: Sendable {
     /// What the provider's runner process gets of the environment beyond the basics (`environment: {pass, set}`).
     public var passEnvironment: [String] = []
     public var setEnvironment: [String: String] = [:]
+    /// Where this machine reaches a workspace's files root, for the `files.links` and `plugins.links` cases to plant
+    /// their links directly; without it they plant them through the workload (the request's command, run in the files
+    /// root). `{workspace_id}` is the workspace's id and `{config.KEY.SUBKEY}` a string of the provider configuration in
+    /// use, so the root follows a configuration that is swapped (`{config.roots.default}` for EC2's loopback roots).
+    public var filesRoot: String?
 
     public init(config: JSONValue = .object([:]), unreachable: JSONValue? = nil, workload: JSONValue = .object([:]), verbTimeoutMs: Int = 60_000) {
         self.config = config
@@ -43,9 +48,10 @@ public struct ContractConfiguration: Sendable {
         guard let root = parsed.flatMap(jsonValue), case .object(let object) = root else {
             throw ContractConfigurationError("\(source) must be a mapping with keys config, unreachable, workload")
         }
-        let known: Set = ["config", "unreachable", "workload", "verb_timeout_ms", "environment"]
+        let known: Set = ["config", "unreachable", "workload", "verb_timeout_ms", "environment", "files_root"]
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
-            throw ContractConfigurationError("\(source): unknown key \"\(unknown)\" (expected config, unreachable, workload, verb_timeout_ms, environment)")
+            throw ContractConfigurationError(
+                "\(source): unknown key \"\(unknown)\" (expected config, unreachable, workload, verb_timeout_ms, environment, files_root)")
         }
         var configuration = ContractConfiguration()
         if let config = object["config"] {
@@ -61,6 +67,13 @@ public struct ContractConfiguration: Sendable {
             configuration.workload = workload
         }
         if case .number(let ms)? = object["verb_timeout_ms"] { configuration.verbTimeoutMs = Int(ms) }
+        if let filesRoot = object["files_root"], filesRoot != .null {
+            guard let template = filesRoot.stringValue, template.hasPrefix("/") || template.hasPrefix("{config.") else {
+                throw ContractConfigurationError(
+                    "\(source): \"files_root\" must be an absolute path, with {workspace_id} and {config.KEY} (a string of the configuration)")
+            }
+            configuration.filesRoot = template
+        }
         if let environment = object["environment"] {
             guard case .object(let map) = environment, Set(map.keys).isSubset(of: ["pass", "set"]) else {
                 throw ContractConfigurationError("\(source): \"environment\" must be a mapping with pass (a list of names) and set (a mapping)")

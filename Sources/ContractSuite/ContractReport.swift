@@ -97,7 +97,12 @@ public struct ContractReport: Sendable, Codable, Hashable {
         copy.durationMs = 0
         copy.provenance.libraryPath = ""
         copy.provenance.librarySHA256 = ""
-        copy.cases = cases.map { var c = $0; c.durationMs = 0; c.message = c.outcome == .skipped ? c.message : nil; return c }
+        copy.cases = cases.map {
+            var c = $0
+            c.durationMs = 0
+            c.message = c.outcome == .skipped ? c.message : nil
+            return c
+        }
         return copy
     }
 }

@@ -22,7 +22,10 @@ public final class ContractRun: @unchecked Sendable {
     private var counter = 0
     private var provisioned: Set<String> = []
 
-    init(instance: ProviderInstance, launch: ProviderLaunch, identity: ProviderIdentity, configuration: ContractConfiguration, owner: String, runId: String) {
+    init(
+        instance: ProviderInstance, launch: ProviderLaunch, identity: ProviderIdentity, configuration: ContractConfiguration, owner: String,
+        runId: String
+    ) {
         self.instance = instance
         self.launch = launch
         self.identity = identity
@@ -47,10 +50,7 @@ public final class ContractRun: @unchecked Sendable {
     /// The provision request for `workspaceId`, with the configured workload merged in.
     public func provisionRequest(_ workspaceId: String, snapshotId: String? = nil) -> ProvisionRequest {
         let workload = configuration.workload
-        var env: [String: String] = ["MOLECULE_CONTRACT_RUN": runId]
-        if case .object(let extra)? = workload["env"] {
-            for (key, value) in extra { if let text = value.stringValue { env[key] = text } }
-        }
+        let env = ["MOLECULE_CONTRACT_RUN": runId].merging(AgentEnvironment.strings(in: workload["env"])) { _, configured in configured }
         let command: [String]? = {
             guard case .array(let parts)? = workload["command"] else { return nil }
             return parts.compactMap(\.stringValue)
@@ -67,7 +67,9 @@ public final class ContractRun: @unchecked Sendable {
 
     /// Calls `verb` and expects success.
     @discardableResult
-    public func ok<Response: Decodable>(_ verb: Verb, _ request: some Encodable, as: Response.Type = Response.self, timeout: Duration? = nil)
+    public func ok<Response: Decodable>(
+        _ verb: Verb, _ request: some Encodable, as: Response.Type = Response.self, timeout: Duration? = nil
+    )
         async throws -> Response
     {
         do {

@@ -49,7 +49,8 @@ public final class ContractRunner: Sendable {
         first.configuration = config
         let instance: ProviderInstance
         do { instance = try await ProviderInstance.start(first) } catch {
-            let result = CaseResult(id: "load", verbs: [], outcome: .failed, durationMs: Self.milliseconds(ContinuousClock.now - clock), message: error.description)
+            let result = CaseResult(
+                id: "load", verbs: [], outcome: .failed, durationMs: Self.milliseconds(ContinuousClock.now - clock), message: error.description)
             record(result)
             progress("FAILED: \(error.description)")
             return partialReport()
@@ -93,11 +94,13 @@ public final class ContractRunner: Sendable {
         let (identity, recordedResults, started) = recorded.withLock { $0 }
         var results = recordedResults
         if let interrupted { results.append(CaseResult(id: "run.interrupted", verbs: [], outcome: .failed, durationMs: 0, message: interrupted)) }
-        let manifest = identity?.manifest
+        let manifest =
+            identity?.manifest
             ?? ProviderManifest(name: URL(fileURLWithPath: launch.path).lastPathComponent, version: "0.0.0", abi: .init(min: 0, max: 0), verbs: [:])
         let claimed = Set(identity?.supportedVerbs ?? [])
         let verbs = verbResults(results, claimed: claimed, manifest: manifest)
-        let passed = identity != nil && verbs.allSatisfy { $0.outcome == .passed || $0.outcome == .unsupported } && !results.contains { $0.outcome == .failed }
+        let passed =
+            identity != nil && verbs.allSatisfy { $0.outcome == .passed || $0.outcome == .unsupported } && !results.contains { $0.outcome == .failed }
         let provenance = ContractProvenance(
             providerName: manifest.name, providerVersion: manifest.version, libraryPath: identity?.path ?? launch.path,
             librarySHA256: ProviderIdentity.fileSHA256(launch.path), abiNegotiated: identity?.abiVersion ?? 0, abiRange: manifest.abi,
@@ -157,7 +160,9 @@ public final class ContractRunner: Sendable {
                     message = "unclaimed verb \(verb) answered \(error.status.name) instead of UNSUPPORTED: \(error.message)"
                 }
             }
-            results.append(CaseResult(id: id, verbs: [verb.wireName], outcome: outcome, durationMs: Self.milliseconds(ContinuousClock.now - started), message: message))
+            results.append(
+                CaseResult(
+                    id: id, verbs: [verb.wireName], outcome: outcome, durationMs: Self.milliseconds(ContinuousClock.now - started), message: message))
         }
         return results
     }
@@ -212,11 +217,12 @@ public final class ContractRunner: Sendable {
     }
 
     func line(for result: CaseResult) -> String {
-        let tag = switch result.outcome {
-        case .passed: "PASS"
-        case .failed: "FAIL"
-        case .skipped: "SKIP"
-        }
+        let tag =
+            switch result.outcome {
+            case .passed: "PASS"
+            case .failed: "FAIL"
+            case .skipped: "SKIP"
+            }
         return "  \(tag) \(result.id) (\(result.durationMs) ms)" + (result.message.map { ": \($0)" } ?? "")
     }
 

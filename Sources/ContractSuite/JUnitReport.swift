@@ -7,8 +7,12 @@ public enum JUnitReport {
         let failures = report.cases.filter { $0.outcome == .failed }.count
         let skipped = report.cases.filter { $0.outcome == .skipped }.count
         var xml = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
-        xml += #"<testsuites name="\#(escape(name))" tests="\#(report.cases.count)" failures="\#(failures)" skipped="\#(skipped)" time="\#(seconds(report.durationMs))">"# + "\n"
-        xml += #"  <testsuite name="\#(escape(name))" tests="\#(report.cases.count)" failures="\#(failures)" errors="0" skipped="\#(skipped)" time="\#(seconds(report.durationMs))" timestamp="\#(escape(report.startedAt))">"# + "\n"
+        xml +=
+            #"<testsuites name="\#(escape(name))" tests="\#(report.cases.count)" failures="\#(failures)" skipped="\#(skipped)" time="\#(seconds(report.durationMs))">"#
+            + "\n"
+        xml +=
+            #"  <testsuite name="\#(escape(name))" tests="\#(report.cases.count)" failures="\#(failures)" errors="0" skipped="\#(skipped)" time="\#(seconds(report.durationMs))" timestamp="\#(escape(report.startedAt))">"#
+            + "\n"
         xml += "    <properties>\n"
         let properties = [
             ("provider.version", report.provenance.providerVersion), ("provider.sha256", report.provenance.librarySHA256),

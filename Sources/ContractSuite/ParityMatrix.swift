@@ -49,7 +49,9 @@ public struct ParityMatrix: Sendable, Codable {
         for verb in Verb.allCases {
             out += "| `\(verb.wireName)` | " + columns.map { Self.symbol($0.cells[verb.wireName]) }.joined(separator: " | ") + " |\n"
         }
-        out += "| **suite** | " + columns.map { "\($0.passed ? "passed" : "FAILED") (suite \($0.suiteVersion), ABI \($0.abi))" }.joined(separator: " | ") + " |\n"
+        out +=
+            "| **suite** | " + columns.map { "\($0.passed ? "passed" : "FAILED") (suite \($0.suiteVersion), ABI \($0.abi))" }.joined(separator: " | ")
+            + " |\n"
         for column in columns where !column.reasons.isEmpty {
             out += "\n## \(column.provider): unsupported verbs\n\n"
             for verb in Verb.allCases {

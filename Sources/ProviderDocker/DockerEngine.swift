@@ -11,10 +11,11 @@ struct DockerEngine: Sendable {
 
     let socketPath: String
 
-    /// An engine answer: HTTP status and body.
+    /// An engine answer: HTTP status, headers (names lowercased) and body.
     struct Reply {
         var status: Int
         var body: [UInt8]
+        var headers: [String: String] = [:]
         var text: String { String(decoding: body, as: UTF8.self) }
         var json: JSONValue? { try? WireCoding.decode(JSONValue.self, from: body) }
         /// The engine's error message (`{"message": …}`), or a bounded excerpt of the body.
@@ -36,7 +37,7 @@ struct DockerEngine: Sendable {
             body: body, unixSocket: socketPath, timeoutMs: timeoutMs ?? 120_000
         )
         let response = try CurlTransport.perform(request, backend: "Docker engine at \(socketPath) (\(method) \(path))", context: context)
-        return Reply(status: response.status, body: response.body)
+        return Reply(status: response.status, body: response.body, headers: response.headers)
     }
 
     /// Passes 2xx (and `accept`), maps the rest onto the taxonomy: 404 NOT_FOUND, 409 CONFLICT, 400 INVALID_ARGUMENT,

@@ -34,9 +34,9 @@ extension DockerProvider: FileServingProvider {
 
     /// The tar of `/configs/<path>` (its entries start with the last path component), or NOT_FOUND.
     func getArchive(_ container: String, _ path: RelativePath, context: CallContext) throws -> TarArchive {
-        let absolute = "/configs" + (path.isRoot ? "" : "/" + path.string)
+        let absolute = Self.volumePath(path)
         let reply = try engine.request("GET", "/containers/\(container)/archive?path=\(absolute.queryEscaped)", context: context)
-        if reply.status == 404 { throw ProviderError.notFound("\(path.isRoot ? "files root" : path.string) not found") }
+        if reply.status == 404 { throw FilePolicy.Violation.notFound(path: path.string) }
         return try TarArchive(parsing: try engine.check(reply, "read \(absolute)").body)
     }
 
@@ -44,16 +44,21 @@ extension DockerProvider: FileServingProvider {
         guard (1...5).contains(request.depth) else { throw ProviderError.invalidArgument("depth must be between 1 and 5") }
         let base = try RelativePath(request.path, allowRoot: true)
         let container = try requireContainer(request.workspaceId, context: context)
+        try resolve(base, in: container, for: .list, context: context)
         let archive = try getArchive(container, base, context: context)
         var files: [FileEntry] = []
         for entry in archive.entries {
             let inside = Array(entry.path.components.dropFirst())  // drop the archived directory's own name
             guard !inside.isEmpty, inside.count <= request.depth else { continue }
-            let path = (base.components + inside).joined(separator: "/")
-            files.append(FileEntry(path: path, size: Int64(entry.contents.count), dir: entry.kind == .directory))
-        }
-        if files.isEmpty, let only = archive.entries.first, only.kind == .file {
-            throw ProviderError.invalidArgument("\(base.string) is not a directory")
+            // The archive never descends into a link: what is under one is not there to list.
+            let node: FilePolicy.Node =
+                switch entry.kind {
+                case .file: .file(size: Int64(entry.contents.count))
+                case .directory: .directory
+                case .symlink: .link
+                case .hardlink, .other: .other
+                }
+            files.append(FilePolicy.entry(path: (base.components + inside).joined(separator: "/"), node: node))
         }
         return ListFilesResponse(files: files.sorted { $0.path < $1.path })
     }
@@ -61,11 +66,11 @@ extension DockerProvider: FileServingProvider {
     func readFile(_ request: FilePathRequest, context: CallContext) throws -> FileContent {
         let path = try RelativePath(request.path)
         let container = try requireContainer(request.workspaceId, context: context)
+        try resolve(path, in: container, for: .read, context: context)
         let archive = try getArchive(container, path, context: context)
-        guard let entry = archive.entries.first, entry.path.components.count == 1 else {
-            throw ProviderError.notFound("file \(path) not found on workspace \(request.workspaceId)")
+        guard let entry = archive.entries.first, entry.path.components.count == 1, entry.kind == .file else {
+            throw FilePolicy.Violation.notRegularFile(path: path.string)  // it changed between the stat and the read
         }
-        guard entry.kind == .file else { throw ProviderError.invalidArgument("\(path) is not a regular file") }
         return FileContent(path: path.string, size: Int64(entry.contents.count), contentBase64: Data(entry.contents).base64EncodedString())
     }
 
@@ -73,11 +78,18 @@ extension DockerProvider: FileServingProvider {
         let path = try RelativePath(request.path)
         guard let data = Data(base64Encoded: request.contentBase64) else { throw ProviderError.invalidArgument("content_base64 is not valid base64") }
         let container = try requireContainer(request.workspaceId, context: context)
+        try resolve(path, in: container, for: .write, context: context)
         var entries: [TarArchive.Entry] = []
         for depth in 1..<path.components.count {
-            entries.append(.init(path: try RelativePath("configs/" + path.components.prefix(depth).joined(separator: "/")), kind: .directory, mode: 0o755, uid: config.pluginUid, gid: config.pluginUid))
+            entries.append(
+                .init(
+                    path: try RelativePath("configs/" + path.components.prefix(depth).joined(separator: "/")), kind: .directory, mode: 0o755,
+                    uid: config.pluginUid, gid: config.pluginUid))
         }
-        entries.append(.init(path: try RelativePath("configs/" + path.string), kind: .file, mode: request.mode ?? 0o644, contents: [UInt8](data), uid: config.pluginUid, gid: config.pluginUid))
+        entries.append(
+            .init(
+                path: try RelativePath("configs/" + path.string), kind: .file, mode: request.mode ?? 0o644, contents: [UInt8](data),
+                uid: config.pluginUid, gid: config.pluginUid))
         try putArchive(container, path: "/", tar: TarArchive(entries: entries).serialized(), context: context)
         return FileWriteResponse(path: path.string, size: Int64(data.count))
     }
@@ -85,9 +97,9 @@ extension DockerProvider: FileServingProvider {
     func deleteFile(_ request: FilePathRequest, context: CallContext) throws -> FileWriteResponse {
         let path = try RelativePath(request.path)
         let container = try requireContainer(request.workspaceId, context: context)
-        let archive = try getArchive(container, path, context: context)  // NOT_FOUND when missing
-        try removeInVolume(request.workspaceId, container: container, path: "/configs/" + path.string, context: context)
-        return FileWriteResponse(path: path.string, size: Int64(archive.entries.first?.contents.count ?? 0))
+        let observed = try resolve(path, in: container, for: .delete, context: context)
+        try removeInVolume(request.workspaceId, container: container, path: Self.volumePath(path), context: context)
+        return FileWriteResponse(path: path.string, size: FilePolicy.deletedSize(observed))
     }
 
     /// `rm -rf` inside the configs volume: by exec in the running container, else in a short-lived helper container
@@ -99,7 +111,9 @@ extension DockerProvider: FileServingProvider {
             guard result.exitCode == 0 else { throw ProviderError.internal("rm \(path) failed (exit \(result.exitCode)): \(result.output)") }
             return
         }
-        guard let image = inspected?["Config"]?["Image"]?.stringValue else { throw ProviderError.notFound("workspace \(workspaceId) has no container") }
+        guard let image = inspected?["Config"]?["Image"]?.stringValue else {
+            throw ProviderError.notFound("workspace \(workspaceId) has no container")
+        }
         try runHelper(image: image, volume: try volumeName(workspaceId), command: ["rm", "-rf", "--", path], context: context)
     }
 }
@@ -107,12 +121,17 @@ extension DockerProvider: FileServingProvider {
 extension DockerProvider: PluginHostingProvider {
     func installPlugin(_ request: InstallPluginRequest, context: CallContext) throws -> PluginInfo {
         try RelativePath.validatePluginName(request.name)
-        guard let bytes = Data(base64Encoded: request.archiveBase64) else { throw ProviderError.invalidArgument("archive_base64 is not valid base64") }
+        guard let bytes = Data(base64Encoded: request.archiveBase64) else {
+            throw ProviderError.invalidArgument("archive_base64 is not valid base64")
+        }
         let archive = try TarArchive(parsing: [UInt8](bytes))
         let container = try requireContainer(request.workspaceId, context: context)
+        let existing = try resolve(try RelativePath("plugins/\(request.name)"), in: container, for: .makeDirectory, context: context)
         var entries: [TarArchive.Entry] = [
             .init(path: try RelativePath("configs/plugins"), kind: .directory, mode: 0o755, uid: config.pluginUid, gid: config.pluginUid),
-            .init(path: try RelativePath("configs/plugins/\(request.name)"), kind: .directory, mode: 0o755, uid: config.pluginUid, gid: config.pluginUid),
+            .init(
+                path: try RelativePath("configs/plugins/\(request.name)"), kind: .directory, mode: 0o755, uid: config.pluginUid, gid: config.pluginUid
+            ),
         ]
         var files = 0
         for entry in archive.entries {
@@ -127,7 +146,7 @@ extension DockerProvider: PluginHostingProvider {
             copy.gid = config.pluginUid
             entries.append(copy)
         }
-        if (try? getArchive(container, try RelativePath("plugins/\(request.name)"), context: context)) != nil {
+        if existing == .directory {
             try removeInVolume(request.workspaceId, container: container, path: "/configs/plugins/\(request.name)", context: context)
         }
         try putArchive(container, path: "/", tar: TarArchive(entries: entries).serialized(), context: context)
@@ -137,24 +156,22 @@ extension DockerProvider: PluginHostingProvider {
     func uninstallPlugin(_ request: PluginRef, context: CallContext) throws -> PluginInfo {
         try RelativePath.validatePluginName(request.name)
         let container = try requireContainer(request.workspaceId, context: context)
-        let archive: TarArchive
-        do { archive = try getArchive(container, try RelativePath("plugins/\(request.name)"), context: context) } catch let error as ProviderError
-            where error.status == .notFound
-        {
+        let pluginPath = try RelativePath("plugins/\(request.name)")
+        do {
+            try resolve(pluginPath, in: container, for: .uninstallPlugin, context: context)
+        } catch FilePolicy.Violation.notFound(path: _) {
             throw ProviderError.notFound("plugin \(request.name) is not installed on workspace \(request.workspaceId)")
         }
+        let archive = try getArchive(container, pluginPath, context: context)
         try removeInVolume(request.workspaceId, container: container, path: "/configs/plugins/\(request.name)", context: context)
         return PluginInfo(name: request.name, files: archive.entries.filter { $0.kind == .file }.count)
     }
 
     func listPlugins(_ request: WorkspaceRef, context: CallContext) throws -> ListPluginsResponse {
         let container = try requireContainer(request.workspaceId, context: context)
-        let archive: TarArchive
-        do { archive = try getArchive(container, try RelativePath("plugins"), context: context) } catch let error as ProviderError
-            where error.status == .notFound
-        {
-            return ListPluginsResponse(plugins: [])
-        }
+        let plugins = try RelativePath("plugins")
+        guard try resolve(plugins, in: container, for: .listPlugins, context: context) == .directory else { return ListPluginsResponse(plugins: []) }
+        let archive = try getArchive(container, plugins, context: context)
         var counts: [String: Int] = [:]
         for entry in archive.entries where entry.path.components.count >= 2 {
             let name = entry.path.components[1]

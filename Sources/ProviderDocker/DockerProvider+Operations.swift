@@ -82,25 +82,34 @@ extension DockerProvider: DiagnosingProvider {
 }
 
 extension DockerProvider {
+    /// How long an exec may keep running after its output stream ended.
+    static let execSettleMs = 10_000
+
     /// Runs a command in a running container and waits for it (bounded by the call's deadline).
     func exec(_ container: String, _ command: [String], context: CallContext) throws -> (exitCode: Int, output: String) {
         let create: JSONValue = ["AttachStdout": true, "AttachStderr": true, "Cmd": .array(command.map(JSONValue.string))]
-        let created = try engine.check(try engine.request("POST", "/containers/\(container)/exec", body: WireCoding.encode(create), context: context), "exec create")
+        let created = try engine.check(
+            try engine.request("POST", "/containers/\(container)/exec", body: WireCoding.encode(create), context: context), "exec create")
         guard let id = created.json?["Id"]?.stringValue else { throw ProviderError.internal("exec create answered no id") }
         let started = try engine.check(
-            try engine.request("POST", "/exec/\(id)/start", body: WireCoding.encode(["Detach": false, "Tty": false] as JSONValue), context: context), "exec start"
+            try engine.request("POST", "/exec/\(id)/start", body: WireCoding.encode(["Detach": false, "Tty": false] as JSONValue), context: context),
+            "exec start"
         )
         let output = Self.demultiplex(started.body)
-        for _ in 0..<200 {
+        // The attached start returns when the command's output ends; its exit code follows within moments.
+        let exitCode = try Poll.until(
+            context, limit: MonotonicClock.deadline(afterMilliseconds: Self.execSettleMs), initialDelay: .milliseconds(5),
+            maxDelay: .milliseconds(100)
+        ) { () throws(ProviderError) -> Int? in
             let inspected = try engine.check(try engine.request("GET", "/exec/\(id)/json", context: context), "exec inspect").json
-            if inspected?["Running"] == .bool(false) {
-                let code = inspected?["ExitCode"]?.numberValue.map { Int($0) } ?? -1
-                return (code, output)
-            }
-            try context.checkDeadline("waiting for exec")
-            usleep(10_000)
+            guard inspected?["Running"] == .bool(false) else { return nil }
+            return inspected?["ExitCode"]?.numberValue.map { Int($0) } ?? -1
         }
-        throw ProviderError.deadlineExceeded("exec \(command) did not finish")
+        guard let exitCode else {
+            try context.checkDeadline("waiting for exec \(command)")
+            throw ProviderError.deadlineExceeded("exec \(command) still ran \(Self.execSettleMs) ms after its output ended")
+        }
+        return (exitCode, output)
     }
 
     /// Runs `command` in a throwaway container of `image` with the workspace's volume at /configs, then removes it.
@@ -110,7 +119,8 @@ extension DockerProvider {
             "Labels": ["molecule.managed": "true", "molecule.owner": .string(config.owner), "molecule.helper": "true"],
             "HostConfig": ["Binds": [.string("\(volume):/configs")], "NetworkMode": "none"],
         ]
-        let created = try engine.check(try engine.request("POST", "/containers/create", body: WireCoding.encode(body), context: context), "create helper")
+        let created = try engine.check(
+            try engine.request("POST", "/containers/create", body: WireCoding.encode(body), context: context), "create helper")
         guard let id = created.json?["Id"]?.stringValue else { throw ProviderError.internal("helper create answered no id") }
         defer { _ = try? engine.request("DELETE", "/containers/\(id)?force=true", context: context) }
         try engine.check(try engine.request("POST", "/containers/\(id)/start", context: context), "start helper")
@@ -131,15 +141,20 @@ extension DockerProvider: SnapshottingProvider {
         labels["molecule.snapshot_id"] = snapshotId
         let labelJSON: JSONValue = ["Labels": .object(labels.mapValues(JSONValue.string))]
         let base = try engine.check(
-            try engine.request("POST", "/commit?container=\(container)&repo=molecule-snapshot-base&tag=\(snapshotId)&pause=true", body: WireCoding.encode(labelJSON), context: context),
+            try engine.request(
+                "POST", "/commit?container=\(container)&repo=molecule-snapshot-base&tag=\(snapshotId)&pause=true", body: WireCoding.encode(labelJSON),
+                context: context),
             "commit \(container)"
         )
         let baseImage = base.json?["Id"]?.stringValue ?? "molecule-snapshot-base:\(snapshotId)"
         defer { _ = try? engine.request("DELETE", "/images/molecule-snapshot-base:\(snapshotId)?noprune=true", context: context) }
         // A stopped carrier container from that image receives the configs, then is committed as the snapshot.
         // Never started: the Cmd only satisfies create for images without one.
-        let carrierBody: JSONValue = ["Image": .string(baseImage), "Labels": .object(labels.mapValues(JSONValue.string)), "Cmd": ["/.molecule-never-run"]]
-        let carrier = try engine.check(try engine.request("POST", "/containers/create", body: WireCoding.encode(carrierBody), context: context), "create snapshot carrier")
+        let carrierBody: JSONValue = [
+            "Image": .string(baseImage), "Labels": .object(labels.mapValues(JSONValue.string)), "Cmd": ["/.molecule-never-run"],
+        ]
+        let carrier = try engine.check(
+            try engine.request("POST", "/containers/create", body: WireCoding.encode(carrierBody), context: context), "create snapshot carrier")
         guard let carrierId = carrier.json?["Id"]?.stringValue else { throw ProviderError.internal("carrier create answered no id") }
         defer { _ = try? engine.request("DELETE", "/containers/\(carrierId)?force=true", context: context) }
         var entries: [TarArchive.Entry] = [.init(path: try RelativePath(".molecule-snapshot"), kind: .directory, mode: 0o755)]
@@ -153,7 +168,9 @@ extension DockerProvider: SnapshottingProvider {
         if let cmd = original?["Config"]?["Cmd"], cmd != .null { commitConfig["Cmd"] = cmd }
         if let entrypoint = original?["Config"]?["Entrypoint"], entrypoint != .null { commitConfig["Entrypoint"] = entrypoint }
         try engine.check(
-            try engine.request("POST", "/commit?container=\(carrierId)&repo=molecule-snapshot&tag=\(snapshotId)", body: WireCoding.encode(JSONValue.object(commitConfig)), context: context),
+            try engine.request(
+                "POST", "/commit?container=\(carrierId)&repo=molecule-snapshot&tag=\(snapshotId)",
+                body: WireCoding.encode(JSONValue.object(commitConfig)), context: context),
             "commit snapshot"
         )
         return SnapshotResponse(snapshotId: snapshotId)
@@ -161,9 +178,7 @@ extension DockerProvider: SnapshottingProvider {
 
     func restore(_ request: ProvisionRequest, context: CallContext) throws -> ProvisionResponse {
         guard let snapshotId = request.snapshotId else { throw ProviderError.invalidArgument("restore needs a \"snapshot_id\"") }
-        guard snapshotId.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }) else {
-            throw ProviderError.invalidArgument("snapshot_id \"\(snapshotId)\" is invalid")
-        }
+        try Identifier.validateSnapshotId(snapshotId)
         let image = "molecule-snapshot:\(snapshotId)"
         let found = try engine.request("GET", "/images/\(image.queryEscaped)/json", context: context)
         if found.status == 404 { throw ProviderError.notFound("snapshot \(snapshotId) not found") }
@@ -173,11 +188,15 @@ extension DockerProvider: SnapshottingProvider {
         }
         // The configs carried in the image become the seed of the new workspace's volume.
         let probeBody: JSONValue = ["Image": .string(image), "Cmd": ["/.molecule-never-run"]]
-        let probe = try engine.check(try engine.request("POST", "/containers/create", body: WireCoding.encode(probeBody), context: context), "read snapshot")
+        let probe = try engine.check(
+            try engine.request("POST", "/containers/create", body: WireCoding.encode(probeBody), context: context), "read snapshot")
         guard let probeId = probe.json?["Id"]?.stringValue else { throw ProviderError.internal("snapshot reader answered no id") }
         defer { _ = try? engine.request("DELETE", "/containers/\(probeId)?force=true", context: context) }
         let carried = try TarArchive(
-            parsing: try engine.check(try engine.request("GET", "/containers/\(probeId)/archive?path=/.molecule-snapshot/configs", context: context), "read snapshot configs").body
+            parsing: try engine.check(
+                try engine.request("GET", "/containers/\(probeId)/archive?path=/.molecule-snapshot/configs", context: context),
+                "read snapshot configs"
+            ).body
         )
         var seed = request
         seed.image = image

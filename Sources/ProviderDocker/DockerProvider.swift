@@ -3,6 +3,7 @@ import ProviderABI
 import ProviderHTTP
 import ProviderKit
 import ProviderWire
+import Synchronization
 
 /// Workspaces as Docker containers, through the Engine API on its unix socket (libcurl; no `docker` CLI).
 ///
@@ -47,7 +48,8 @@ final class DockerProvider: WorkspaceProvider, Sendable {
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            let raw = try c.decodeIfPresent(String.self, forKey: .socket) ?? ProcessInfo.processInfo.environment["DOCKER_HOST"] ?? "/var/run/docker.sock"
+            let raw =
+                try c.decodeIfPresent(String.self, forKey: .socket) ?? ProcessInfo.processInfo.environment["DOCKER_HOST"] ?? "/var/run/docker.sock"
             socket = raw.hasPrefix("unix://") ? String(raw.dropFirst("unix://".count)) : raw
             guard socket.hasPrefix("/") else {
                 throw ProviderError.invalidArgument("docker configuration: socket \"\(raw)\" must be a unix socket path (unix:///path)")
@@ -66,7 +68,7 @@ final class DockerProvider: WorkspaceProvider, Sendable {
     let config: Config
     let engine: DockerEngine
     /// Pinned images already confirmed present (they cannot change under the same reference).
-    let presentImages = LockedSet<String>()
+    let presentImages = Mutex<Set<String>>([])
 
     init(configuration: ProviderConfiguration) throws {
         config = try configuration.decode(Config.self, provider: Self.name)
@@ -76,10 +78,8 @@ final class DockerProvider: WorkspaceProvider, Sendable {
     // MARK: Names and labels
 
     static func shortId(_ workspaceId: String) throws(ProviderError) -> String {
+        try Identifier.validateWorkspaceId(workspaceId)
         let cleaned = workspaceId.lowercased()
-        guard !cleaned.isEmpty, cleaned.utf8.count <= 128,
-            cleaned.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }), !cleaned.hasPrefix(".")
-        else { throw .invalidArgument("workspace_id \"\(workspaceId)\" is invalid: use letters, digits, '-', '_' or '.'") }
         // Molecule's naming for UUIDs (ws-<first 12 hex>); any other id keeps all its characters so names never collide.
         if UUID(uuidString: cleaned) != nil { return String(cleaned.replacingOccurrences(of: "-", with: "").prefix(12)) }
         return cleaned
@@ -156,13 +156,9 @@ final class DockerProvider: WorkspaceProvider, Sendable {
             )
         }
         let volumeBody: JSONValue = ["Name": .string(volume), "Labels": .object(labels(request.workspaceId).mapValues(JSONValue.string))]
-        try engine.check(try engine.request("POST", "/volumes/create", body: WireCoding.encode(volumeBody), context: context), "create volume \(volume)")
-        var env = request.env
-        env["WORKSPACE_ID"] = request.workspaceId
-        if let platform = request.platformUrl { env["PLATFORM_URL"] = platform }
-        env["WORKSPACE_CONFIG_PATH"] = "/configs"
-        env["CONFIGS_DIR"] = "/configs"
-        env["MOLECULE_WORKSPACE_TOKEN_FILE"] = "/configs/.auth_token"
+        try engine.check(
+            try engine.request("POST", "/volumes/create", body: WireCoding.encode(volumeBody), context: context), "create volume \(volume)")
+        let env = AgentEnvironment(request: request).variables(filesRoot: "/configs")
         var host: [String: JSONValue] = [
             "Binds": [.string("\(volume):/configs")], "NetworkMode": .string(config.networkMode),
             "RestartPolicy": ["Name": .string(config.restartPolicy)],
@@ -198,35 +194,56 @@ final class DockerProvider: WorkspaceProvider, Sendable {
         guard let image = request.image ?? config.image else {
             throw ProviderError.invalidArgument("no image: set \"image\" in the provider configuration or the workspace config")
         }
-        if !ImageReference(image).isMoving, presentImages.contains(image) { return image }
+        if !ImageReference(image).isMoving, presentImages.withLock({ $0.contains(image) }) { return image }
         let cached = try engine.request("GET", "/images/\(image.queryEscaped)/json", context: context).status == 200
-        if cached && !ImageReference(image).isMoving { presentImages.insert(image) }
+        if cached && !ImageReference(image).isMoving { presentImages.withLock { _ = $0.insert(image) } }
         if ImageReference(image).isMoving || !cached {
             let reference = ImageReference(image)
             let pull = try engine.request(
                 "POST", "/images/create?fromImage=\(reference.repository.queryEscaped)&tag=\(reference.tag.queryEscaped)", context: context,
                 timeoutMs: config.pullTimeoutMs
             )
-            // The pull streams JSON lines; a failure is an {"error": …} line even with status 200.
-            let failed = !(200..<300).contains(pull.status) || pull.text.contains("\"error\"")
+            // The pull streams JSON progress objects; a failure is one with an "error" (or "errorDetail") field even
+            // with status 200.
+            let failed = !(200..<300).contains(pull.status) || Self.pullError(in: pull.body) != nil
             if failed {
                 if cached {
                     context.log(.warning, "pull of \(image) failed; using the cached image")
                 } else {
-                    throw ProviderError.invalidArgument("image \(image) is not available locally and could not be pulled: \(pull.message)")
+                    let reason = Self.pullError(in: pull.body) ?? pull.message
+                    throw ProviderError.invalidArgument("image \(image) is not available locally and could not be pulled: \(reason)")
                 }
             }
         }
         return image
     }
 
+    /// The first error a pull's progress stream reports (`{"error": …}` or `{"errorDetail": {"message": …}}`), if any.
+    static func pullError(in body: [UInt8]) -> String? {
+        for line in body.split(separator: UInt8(ascii: "\n")) {
+            guard let object = try? WireCoding.decode(JSONValue.self, from: Array(line)) else { continue }
+            if let error = object["error"]?.stringValue ?? object["errorDetail"]?["message"]?.stringValue { return error }
+        }
+        return nil
+    }
+
     func stop(_ request: WorkspaceRef, context: CallContext) throws -> StopResponse {
         let name = try containerName(request.workspaceId)
         let existed = try inspectContainer(request.workspaceId, context: context)
         let reply = try engine.request("DELETE", "/containers/\(name)?force=true&v=false", context: context)
-        // Idempotent: "no such container" and "removal already in progress" are success.
-        if reply.status == 404 || (reply.status == 409 && reply.message.contains("already in progress")) {
-            return StopResponse(stopped: false)
+        // Idempotent: no such container is success.
+        if reply.status == 404 { return StopResponse(stopped: false) }
+        // A forced removal conflicts only with another removal of the same container: once that one has removed it,
+        // this stop succeeds too (it did not stop anything itself). Decided by the status and the container's
+        // disappearance, never by the engine's message text.
+        if reply.status == 409 {
+            let gone = try Poll.until(
+                context, limit: MonotonicClock.deadline(afterMilliseconds: config.stopTimeoutSeconds * 1000 + 10_000),
+                initialDelay: .milliseconds(20), maxDelay: .milliseconds(500)
+            ) { () throws(ProviderError) -> Bool? in
+                try engine.request("GET", "/containers/\(name)/json", context: context).status == 404 ? true : nil
+            }
+            if gone == true { return StopResponse(stopped: false) }
         }
         try engine.check(reply, "remove container \(name)")
         return StopResponse(stopped: existed.map { Self.state(of: $0) != .stopped } ?? false)
@@ -239,28 +256,38 @@ final class DockerProvider: WorkspaceProvider, Sendable {
 
     func listOwned(_ request: ListOwnedRequest, context: CallContext) throws -> ListOwnedResponse {
         let owner = request.owner ?? config.owner
-        let filters = String(decoding: try WireCoding.encode(["label": ["molecule.owner=\(owner)", "molecule.managed=true"]]), as: UTF8.self).queryEscaped
+        let filters = String(decoding: try WireCoding.encode(["label": ["molecule.owner=\(owner)", "molecule.managed=true"]]), as: UTF8.self)
+            .queryEscaped
         var resources: [OwnedResource] = []
-        let containers = try engine.check(try engine.request("GET", "/containers/json?all=true&filters=\(filters)", context: context), "list containers")
+        let containers = try engine.check(
+            try engine.request("GET", "/containers/json?all=true&filters=\(filters)", context: context), "list containers")
         if case .array(let items)? = containers.json {
             for item in items {
                 guard let workspace = item["Labels"]?["molecule.workspace_id"]?.stringValue else { continue }
-                let state: InstanceState = switch item["State"]?.stringValue {
-                case "running": .running
-                case "paused": .paused
-                case "created", "restarting": .starting
-                default: .stopped
-                }
+                let state: InstanceState =
+                    switch item["State"]?.stringValue {
+                    case "running": .running
+                    case "paused": .paused
+                    case "created", "restarting": .starting
+                    default: .stopped
+                    }
                 let created = Int64((item["Created"]?.numberValue ?? 0) * 1000)
-                resources.append(.init(workspaceId: workspace, kind: .instance, ref: item["Id"]?.stringValue ?? "", owner: owner, state: state, createdAtMs: created))
+                resources.append(
+                    .init(
+                        workspaceId: workspace, kind: .instance, ref: item["Id"]?.stringValue ?? "", owner: owner, state: state, createdAtMs: created)
+                )
             }
         }
         let volumes = try engine.check(try engine.request("GET", "/volumes?filters=\(filters)", context: context), "list volumes")
         if case .array(let items)? = volumes.json?["Volumes"] {
             for item in items {
                 guard let workspace = item["Labels"]?["molecule.workspace_id"]?.stringValue else { continue }
-                let created = item["CreatedAt"]?.stringValue.flatMap { ISO8601DateFormatter().date(from: $0) }.map { Int64($0.timeIntervalSince1970 * 1000) } ?? 0
-                resources.append(.init(workspaceId: workspace, kind: .storage, ref: item["Name"]?.stringValue ?? "", owner: owner, state: nil, createdAtMs: created))
+                let created =
+                    item["CreatedAt"]?.stringValue.flatMap { ISO8601DateFormatter().date(from: $0) }.map { Int64($0.timeIntervalSince1970 * 1000) }
+                    ?? 0
+                resources.append(
+                    .init(
+                        workspaceId: workspace, kind: .storage, ref: item["Name"]?.stringValue ?? "", owner: owner, state: nil, createdAtMs: created))
             }
         }
         let images = try engine.check(try engine.request("GET", "/images/json?filters=\(filters)", context: context), "list images")
@@ -279,7 +306,10 @@ final class DockerProvider: WorkspaceProvider, Sendable {
     /// Writes the workspace's token to `/configs/.auth_token` (0600, owned by the agent's uid).
     func writeToken(_ token: String, container: String, context: CallContext) throws {
         let file = TarArchive(entries: [
-            .init(path: try RelativePath("configs/.auth_token"), kind: .file, mode: 0o600, contents: Array(token.utf8), uid: config.pluginUid, gid: config.pluginUid)
+            .init(
+                path: try RelativePath("configs/" + AgentEnvironment.tokenFileName), kind: .file, mode: 0o600, contents: Array(token.utf8),
+                uid: config.pluginUid,
+                gid: config.pluginUid)
         ])
         try putArchive(container, path: "/", tar: file.serialized(), context: context)
     }
@@ -288,7 +318,9 @@ final class DockerProvider: WorkspaceProvider, Sendable {
     /// containers, volumes included). Ownership in the tar headers is kept.
     func putArchive(_ container: String, path: String, tar: [UInt8], context: CallContext) throws {
         try engine.check(
-            try engine.request("PUT", "/containers/\(container)/archive?path=\(path.queryEscaped)&copyUIDGID=true", body: tar, contentType: "application/x-tar", context: context),
+            try engine.request(
+                "PUT", "/containers/\(container)/archive?path=\(path.queryEscaped)&copyUIDGID=true", body: tar, contentType: "application/x-tar",
+                context: context),
             "copy into \(container):\(path)"
         )
     }
@@ -327,12 +359,4 @@ public func molecule_provider_negotiate(
     _ answer: UnsafeMutablePointer<mp_provider_answer>?
 ) -> Int32 {
     ProviderExport.negotiate(DockerProvider.self, offer: offer, answer: answer)
-}
-
-/// A set behind a lock, for small caches read from concurrent verbs.
-final class LockedSet<Element: Hashable & Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var elements: Set<Element> = []
-    func contains(_ element: Element) -> Bool { lock.withLock { elements.contains(element) } }
-    func insert(_ element: Element) { _ = lock.withLock { elements.insert(element) } }
 }

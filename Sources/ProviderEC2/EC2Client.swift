@@ -25,9 +25,20 @@ struct EC2Client: Sendable {
     /// execution) is retried for every action. RunInstances and CreateVolume carry a ClientToken and are safe.
     static let nonIdempotentActions: Set<String> = ["CreateImage", "AttachVolume", "CreateSnapshot"]
 
-    /// Calls `action` and answers the parsed XML document of a 2xx answer.
+    /// Calls `action` and answers the parsed XML document of a 2xx answer; any failure is its ABI error.
     @discardableResult
     func call(_ action: String, _ parameters: Parameters = [], context: CallContext) throws(ProviderError) -> XMLNode {
+        do throws(EC2Error) {
+            return try attempt(action, parameters, context: context)
+        } catch {
+            throw error.providerError
+        }
+    }
+
+    /// ``call(_:_:context:)`` for a caller that decides on EC2's answer: a failure keeps its parsed `<Code>`
+    /// (``EC2Failure/reason``).
+    @discardableResult
+    func attempt(_ action: String, _ parameters: Parameters = [], context: CallContext) throws(EC2Error) -> XMLNode {
         var form = "Action=\(action.queryEscaped)&Version=\(Self.apiVersion)"
         for (key, value) in parameters { form += "&\(key.queryEscaped)=\(value.queryEscaped)" }
         let request = CurlRequest(
@@ -35,7 +46,13 @@ struct EC2Client: Sendable {
             body: Array(form.utf8), awsSigV4: (parameter: "aws:amz:\(region):ec2", userPassword: credentials.userPassword), timeoutMs: 30_000
         )
         let response = try send(request, what: action, idempotent: !Self.nonIdempotentActions.contains(action), context: context)
-        return try XMLNode.parse(response.body, what: action)
+        do throws(ProviderError) {
+            return try XMLNode.parse(response.body, what: action)
+        } catch {
+            throw EC2Error(
+                failure: EC2Failure(code: "MalformedAnswer", message: error.message, httpStatus: response.status), action: action, attempts: 1,
+                passing: error)
+        }
     }
 
     /// Calls a paginated `Describe*` action, following `NextToken` for at most `maxPages` pages.
@@ -60,12 +77,16 @@ struct EC2Client: Sendable {
             body: payload, awsSigV4: (parameter: "aws:amz:\(region):\(service)", userPassword: credentials.userPassword),
             timeoutMs: 30_000
         )
-        let response = try send(request, what: target, idempotent: true, context: context)
-        return try? WireCoding.decode(JSONValue.self, from: response.body)
+        do throws(EC2Error) {
+            let response = try send(request, what: target, idempotent: true, context: context)
+            return try? WireCoding.decode(JSONValue.self, from: response.body)
+        } catch {
+            throw error.providerError
+        }
     }
 
     /// Sends with bounded retries of retryable answers; maps every failure onto the taxonomy.
-    private func send(_ request: CurlRequest, what: String, idempotent: Bool, context: CallContext) throws(ProviderError) -> CurlResponse {
+    private func send(_ request: CurlRequest, what: String, idempotent: Bool, context: CallContext) throws(EC2Error) -> CurlResponse {
         var attempt = 0
         while true {
             attempt += 1
@@ -76,11 +97,14 @@ struct EC2Client: Sendable {
                 failure = EC2Failure(response: response)
             } catch let error where error.status == .unavailable {
                 failure = EC2Failure(code: "TransportError", message: error.message, httpStatus: 0)
+            } catch {
+                throw EC2Error(
+                    failure: EC2Failure(code: "Transport", message: error.message, httpStatus: 0), action: what, attempts: attempt, passing: error)
             }
             let delay = retry.delayMs(afterAttempt: attempt)
             let retryable = failure.isThrottling || (idempotent && failure.isRetryable)
             guard retryable, attempt < retry.maxAttempts, delay < context.remainingMilliseconds else {
-                throw failure.providerError(action: what, attempts: attempt)
+                throw EC2Error(failure: failure, action: what, attempts: attempt)
             }
             context.log(.warning, "\(what): \(failure.code) (attempt \(attempt) of \(retry.maxAttempts)); retrying in \(delay) ms")
             usleep(useconds_t(delay * 1000))
@@ -156,37 +180,89 @@ struct EC2Failure: Sendable {
         "TooManyRequestsException", "EC2ThrottledException",
     ]
     static let unavailableCodes: Set<String> = ["InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable", "TransportError"]
+    static let authenticationCodes: Set<String> = [
+        "AuthFailure", "UnauthorizedOperation", "InvalidClientTokenId", "SignatureDoesNotMatch", "OptInRequired", "Blocked",
+        "AccessDeniedException", "AccessDenied", "ExpiredToken",
+    ]
+    static let quotaCodes: Set<String> = [
+        "InsufficientInstanceCapacity", "InstanceLimitExceeded", "VcpuLimitExceeded", "VolumeLimitExceeded", "MaxSpotInstanceCountExceeded",
+        "InsufficientAddressCapacity", "ResourceLimitExceeded",
+    ]
+    static let stateCodes: Set<String> = [
+        "IncorrectInstanceState", "IncorrectState", "VolumeInUse", "InvalidVolume.ZoneMismatch", "UnsupportedHibernationConfiguration",
+    ]
+
+    /// What an EC2 answer means, from its `<Code>` (and HTTP status): the provider decides on this, never on text.
+    enum Reason: Sendable, Hashable {
+        /// Refused before execution (throttling): safe to resend any action.
+        case throttled
+        /// EC2 or the connection failed (5xx, an internal error, a transport failure).
+        case unavailable
+        case notFound
+        case unauthenticated
+        case quotaExceeded
+        /// The resource is in the wrong state for the action (IncorrectInstanceState, VolumeInUse, …).
+        case incorrectState
+        /// A ClientToken was used before with other parameters (`IdempotentParameterMismatch`).
+        case idempotentParameterMismatch
+        case invalidParameter
+        /// A code this provider does not know.
+        case unrecognised
+    }
+
+    var reason: Reason {
+        if Self.throttlingCodes.contains(code) { return .throttled }
+        if Self.unavailableCodes.contains(code) || httpStatus >= 500 { return .unavailable }
+        if code.hasSuffix(".NotFound") || (code.hasPrefix("InvalidAMIID") && code.hasSuffix(".Malformed")) { return .notFound }
+        if Self.authenticationCodes.contains(code) { return .unauthenticated }
+        if Self.quotaCodes.contains(code) { return .quotaExceeded }
+        if Self.stateCodes.contains(code) { return .incorrectState }
+        if code == "IdempotentParameterMismatch" { return .idempotentParameterMismatch }
+        if code.hasPrefix("InvalidParameter") || code.hasPrefix("MissingParameter") || code.hasSuffix(".Malformed") || code == "ValidationError"
+            || code == "InvalidArgsException"
+        {
+            return .invalidParameter
+        }
+        return .unrecognised
+    }
 
     /// Refused before execution: safe to resend any action.
-    var isThrottling: Bool { Self.throttlingCodes.contains(code) }
+    var isThrottling: Bool { reason == .throttled }
 
-    var isRetryable: Bool {
-        Self.throttlingCodes.contains(code) || Self.unavailableCodes.contains(code) || httpStatus >= 500
-    }
+    var isRetryable: Bool { reason == .throttled || reason == .unavailable }
 
     /// The ABI error: the EC2 code and message, with the HTTP status as the native code.
     func providerError(action: String, attempts: Int) -> ProviderError {
         let text = "\(action): EC2 answered \(code)\(httpStatus > 0 ? " (HTTP \(httpStatus))" : "")\(message.isEmpty ? "" : ": \(message)")"
         let native = Int32(httpStatus)
-        if isRetryable { return .unavailable(attempts > 1 ? "\(text) — gave up after \(attempts) attempts" : text, nativeCode: native) }
-        if code.hasSuffix(".NotFound") || (code.hasPrefix("InvalidAMIID") && code.hasSuffix(".Malformed")) {
-            return .notFound(text, nativeCode: native)
-        }
-        switch code {
-        case "AuthFailure", "UnauthorizedOperation", "InvalidClientTokenId", "SignatureDoesNotMatch", "OptInRequired",
-            "Blocked", "AccessDeniedException", "AccessDenied", "ExpiredToken":
-            return .unauthenticated(text, nativeCode: native)
-        case "InsufficientInstanceCapacity", "InstanceLimitExceeded", "VcpuLimitExceeded", "VolumeLimitExceeded",
-            "MaxSpotInstanceCountExceeded", "InsufficientAddressCapacity", "ResourceLimitExceeded":
-            return .quotaExceeded(text, nativeCode: native)
-        case "IncorrectInstanceState", "IncorrectState", "VolumeInUse", "InvalidVolume.ZoneMismatch", "IdempotentParameterMismatch",
-            "UnsupportedHibernationConfiguration":
-            return .conflict(text, nativeCode: native)
-        case let other where other.hasPrefix("InvalidParameter") || other.hasPrefix("MissingParameter") || other.hasSuffix(".Malformed")
-            || other == "ValidationError" || other == "InvalidArgsException":
-            return .invalidArgument(text)
-        default:
-            return .internal(text, nativeCode: native)
+        switch reason {
+        case .throttled, .unavailable:
+            return .unavailable(attempts > 1 ? "\(text) — gave up after \(attempts) attempts" : text, nativeCode: native)
+        case .notFound: return .notFound(text, nativeCode: native)
+        case .unauthenticated: return .unauthenticated(text, nativeCode: native)
+        case .quotaExceeded: return .quotaExceeded(text, nativeCode: native)
+        case .incorrectState, .idempotentParameterMismatch: return .conflict(text, nativeCode: native)
+        case .invalidParameter: return .invalidArgument(text)
+        case .unrecognised: return .internal(text, nativeCode: native)
         }
     }
+}
+
+/// A failed EC2 call: the answer (its ``EC2Failure/reason``), the action and how often it was tried. Its ABI error is
+/// ``EC2Failure/providerError(action:attempts:)``, or the transport's own error when the call never got an answer.
+struct EC2Error: Error, Sendable, ProviderErrorConvertible {
+    var failure: EC2Failure
+    var action: String
+    var attempts: Int
+    /// An error to pass on as it is (a deadline that ran out while calling).
+    var passing: ProviderError?
+
+    init(failure: EC2Failure, action: String, attempts: Int, passing: ProviderError? = nil) {
+        self.failure = failure
+        self.action = action
+        self.attempts = attempts
+        self.passing = passing
+    }
+
+    var providerError: ProviderError { passing ?? failure.providerError(action: action, attempts: attempts) }
 }

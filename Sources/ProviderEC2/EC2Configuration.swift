@@ -82,7 +82,8 @@ struct EC2Configuration: Decodable, Sendable {
         endpoint = try setting(.endpoint, ["AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL"]) ?? "https://ec2.\(region).amazonaws.com"
         // An overridden EC2 endpoint (a test server, a VPC endpoint) is used for Instance Connect too unless set apart.
         let endpointOverridden = endpoint != "https://ec2.\(region).amazonaws.com"
-        instanceConnectEndpoint = try setting(.instanceConnectEndpoint, ["AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT"])
+        instanceConnectEndpoint =
+            try setting(.instanceConnectEndpoint, ["AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT"])
             ?? (endpointOverridden ? endpoint : "https://ec2-instance-connect.\(region).amazonaws.com")
         for (name, url) in [("endpoint", endpoint), ("instance_connect_endpoint", instanceConnectEndpoint)] {
             guard let parsed = URL(string: url), ["https", "http"].contains(parsed.scheme ?? ""), parsed.host != nil else {
@@ -90,7 +91,8 @@ struct EC2Configuration: Decodable, Sendable {
             }
         }
         guard let key = try setting(.accessKeyId, ["AWS_ACCESS_KEY_ID"]), let secret = try setting(.secretAccessKey, ["AWS_SECRET_ACCESS_KEY"]) else {
-            throw ProviderError.invalidArgument("ec2 configuration: no credentials (set access_key_id/secret_access_key or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)")
+            throw ProviderError.invalidArgument(
+                "ec2 configuration: no credentials (set access_key_id/secret_access_key or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)")
         }
         credentials = AWSCredentials(accessKeyId: key, secretAccessKey: secret, sessionToken: try setting(.sessionToken, ["AWS_SESSION_TOKEN"]))
         owner = try c.decodeIfPresent(String.self, forKey: .owner) ?? "default"

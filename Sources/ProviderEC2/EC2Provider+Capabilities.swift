@@ -49,9 +49,11 @@ extension EC2Provider: SnapshottingProvider {
         let snapshotId = "msnap-\(prefix)-\(Int(Date().timeIntervalSince1970 * 1000))"
         let session = try openSession(instance, context: context)
         // The token and environment are the old workspace's: never carried into another one.
-        let script = #"[ -d "$ROOT" ] || { tar -cf - -T /dev/null; exit 0; }; tar -C "$ROOT" --ignore-failed-read --exclude=./.auth_token --exclude=./.molecule-env --exclude=./.molecule-mounted --exclude=./lost+found -cf - ."#
+        let script =
+            #"[ -d "$ROOT" ] || { tar -cf - -T /dev/null; exit 0; }; tar -C "$ROOT" --ignore-failed-read --exclude=./.auth_token --exclude=./.molecule-env --exclude=./.molecule-mounted --exclude=./lost+found -cf - ."#
         let archive = try execute(
-            session, root: root(runtime: instance.tags[EC2Tag.runtime], workspaceId: request.workspaceId), script, what: "archive the configs", context: context
+            session, root: root(runtime: instance.tags[EC2Tag.runtime], workspaceId: request.workspaceId), script, what: "archive the configs",
+            context: context
         ).stdout
         let path = archivePath(snapshotId)
         do {
@@ -76,9 +78,7 @@ extension EC2Provider: SnapshottingProvider {
     func restore(_ request: ProvisionRequest, context: CallContext) throws -> ProvisionResponse {
         try Self.validate(request.workspaceId)
         guard let snapshotId = request.snapshotId else { throw ProviderError.invalidArgument("restore needs a \"snapshot_id\"") }
-        guard !snapshotId.isEmpty, snapshotId.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
-            throw ProviderError.invalidArgument("snapshot_id \"\(snapshotId)\" is invalid")
-        }
+        try Identifier.validateSnapshotId(snapshotId)
         let images = try client.call(
             "DescribeImages", [("Owner.1", "self")] + filters(workspaceId: nil, extra: [("tag:\(EC2Tag.snapshotId)", [snapshotId])]), context: context
         )
@@ -87,7 +87,8 @@ extension EC2Provider: SnapshottingProvider {
         }
         try waitForImage(image, context: context)
         guard let archive = try? Data(contentsOf: archivePath(snapshotId)) else {
-            throw ProviderError.notFound("snapshot \(snapshotId): its configs archive is not under \(config.stateDir) (taken by a Host with another state_dir?)")
+            throw ProviderError.notFound(
+                "snapshot \(snapshotId): its configs archive is not under \(config.stateDir) (taken by a Host with another state_dir?)")
         }
         if let existing = try instances(of: request.workspaceId, context: context).first(where: \.isLive) {
             throw ProviderError.conflict("workspace \(request.workspaceId) already runs \(existing.id); stop it before restoring into it")
@@ -100,16 +101,16 @@ extension EC2Provider {
     /// CreateImage returns at once and the AMI becomes `available` minutes later: wait (bounded) before launching it.
     func waitForImage(_ image: EC2Image, context: CallContext) throws(ProviderError) {
         var state = image.state
-        let limit = bootLimit()
-        while state != "available" {
-            guard state == "pending", MonotonicClock.now() < limit else {
-                throw state == "pending" ? .deadlineExceeded("image \(image.id) is still pending") : .conflict("image \(image.id) is \(state)")
-            }
-            try context.checkDeadline("waiting for image \(image.id)")
-            waitBeforeNextPoll(context)
+        let available = try pollBackend(context) { () throws(ProviderError) -> Bool? in
+            if state == "available" { return true }
+            guard state == "pending" else { throw .conflict("image \(image.id) is \(state)") }
             let document = try client.call("DescribeImages", [("ImageId.1", image.id)], context: context)
             state = document.items("imagesSet").first?.value("imageState") ?? "unknown"
+            return state == "available" ? true : nil
         }
+        if available == true { return }
+        try context.checkDeadline("waiting for image \(image.id)")
+        throw .deadlineExceeded("image \(image.id) is still \(state) after \(config.bootTimeoutMs) ms")
     }
 }
 

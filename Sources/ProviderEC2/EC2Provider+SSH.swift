@@ -4,18 +4,6 @@ import ProviderWire
 
 /// Reaching an instance over SSH: key (ephemeral + Instance Connect, or static), connect, host-key check, auth.
 extension EC2Provider {
-    /// Exit codes the remote scripts use to say what went wrong.
-    enum RemoteExit {
-        static let notFound = 44
-        static let wrongKind = 45
-        static let escapesRoot = 46
-        static let notBootstrapped = 47
-        static let rootMissing = 48
-    }
-
-    /// The message of the NOT_FOUND a writing script answers when the files root does not exist yet.
-    static let rootMissingMessage = "the files root does not exist yet"
-
     /// Who a remote script runs as. Inside the files root everything runs as the agent (`plugin_uid`, through
     /// `sudo -n -u`), so a link the workload planted there can never make the provider write as root; only creating
     /// the root itself is privileged.
@@ -114,8 +102,8 @@ extension EC2Provider {
             let result = try Self.creatingRoot(prepare: { try prepareRoot(session, root: root, context: context) }) { try body(session, root) }
             sessions.give(session, instanceId: instance.id)
             return result
-        } catch let error as ProviderError where error.status != .unavailable && error.status != .deadlineExceeded {
-            // The command answered (not found, refused, …): the connection itself is fine to reuse.
+        } catch let error where !Self.isConnectionFailure(error) {
+            // The command answered (not found, refused by the policy, …): the connection itself is fine to reuse.
             sessions.give(session, instanceId: instance.id)
             throw error
         } catch {
@@ -124,20 +112,19 @@ extension EC2Provider {
         }
     }
 
-    /// Runs a POSIX shell script as `identity` after a prelude (`set -eu`, `ROOT`, `U`, `inside` which exits 46 when a
-    /// path resolves — through links — outside the root, and `own` which hands a path to the agent's uid when running
-    /// as root, never following links). Exit codes 44/45/46/47 map to NOT_FOUND / INVALID_ARGUMENT / UNAVAILABLE; any
-    /// other failure is INTERNAL with the remote stderr.
+    /// Runs a POSIX shell script as `identity` after a prelude (`set -eu`, `ROOT`, `U`, ``FilePolicy/shellFunctions``,
+    /// and `own`, which hands a path to the agent's uid when running as root, never following links). A
+    /// ``FilePolicy`` gate's exit is that policy's refusal for `policy`'s operation and path; a
+    /// ``RemoteScriptError/Reason`` exit is that error; any other failure is INTERNAL with the remote stderr.
     @discardableResult
     func execute(
         _ session: SSHSession, root: String, _ script: String, stdin: [UInt8] = [], what: String, as identity: RemoteIdentity = .agent,
-        context: CallContext
-    ) throws(ProviderError) -> SSHSession.Outcome {
+        policy: (operation: FilePolicy.Operation, path: RelativePath)? = nil, context: CallContext
+    ) throws -> SSHSession.Outcome {
         let prelude = """
             set -eu; umask 022; cd /; ROOT=\(root.shellQuoted); U=\(config.pluginUid)
-            inside() { r=$(realpath -m -- "$ROOT"); p=$(realpath -m -- "$1"); case "$p/" in "$r"/*) ;; *) exit \(RemoteExit.escapesRoot);; esac; }
             own() { [ "$(id -u)" != 0 ] || chown -h "$@"; }
-
+            \(FilePolicy.shellFunctions)
             """
         let full = (prelude + script).shellQuoted
         let command: String
@@ -147,60 +134,61 @@ extension EC2Provider {
         case (false, _): command = "sh -c \(full)"
         }
         let outcome = try session.run(command, stdin: stdin, timeoutMs: config.ssh.commandTimeoutMs, context: context)
-        switch outcome.exitStatus {
-        case 0: return outcome
-        case RemoteExit.notFound: throw .notFound("\(what): not found")
-        case RemoteExit.wrongKind: throw .invalidArgument("\(what): not a \(what.hasPrefix("list") ? "directory" : "regular file")")
-        case RemoteExit.escapesRoot: throw .invalidArgument("\(what): the path leaves the workspace's files root through a link")
-        case RemoteExit.rootMissing: throw .notFound("\(what): \(Self.rootMissingMessage)")
-        case RemoteExit.notBootstrapped: throw .unavailable("\(what): the instance's bootstrap has not mounted the configs volume yet")
-        default:
-            throw .internal("\(what) on \(session.target) failed (exit \(outcome.exitStatus)): \(outcome.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+        if outcome.exitStatus == 0 { return outcome }
+        if let policy, let observed = FilePolicy.observation(exitStatus: outcome.exitStatus, output: outcome.stdout) {
+            try FilePolicy.check(policy.operation, observed, path: policy.path)
         }
+        if let reason = RemoteScriptError.Reason(rawValue: outcome.exitStatus) { throw RemoteScriptError(reason: reason, what: what) }
+        throw ProviderError.internal(
+            "\(what) on \(session.target) failed (exit \(outcome.exitStatus)): \(outcome.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
     }
 
-    /// Runs `attempt`; when a writing script answered that the files root does not exist (`exit 48`, before reading its
-    /// input), runs `prepare` and `attempt` once more. In steady state the root exists and this costs nothing.
+    /// Runs `attempt`; when a writing script answered that the files root does not exist (before reading its input),
+    /// runs `prepare` and `attempt` once more. In steady state the root exists and this costs nothing.
     static func creatingRoot<T>(prepare: () throws -> Void, _ attempt: () throws -> T) throws -> T {
-        do { return try attempt() } catch let error as ProviderError where error.status == .notFound && error.message.hasSuffix(rootMissingMessage) {
+        do { return try attempt() } catch let error as RemoteScriptError where error.reason == .rootMissing {
             try prepare()
             return try attempt()
         }
     }
 
-    /// ``execute(_:root:_:stdin:what:as:context:)`` for a writing script, creating the root when it is missing.
-    func executeCreatingRoot(_ session: SSHSession, root: String, _ script: String, stdin: [UInt8], what: String, context: CallContext) throws(ProviderError) {
-        do {
-            _ = try Self.creatingRoot(prepare: { try prepareRoot(session, root: root, context: context) }) {
-                try execute(session, root: root, script, stdin: stdin, what: what, context: context)
-            }
-        } catch let error as ProviderError {
-            throw error
-        } catch {
-            throw .internal("\(what): \(error)")
+    /// Whether `error` says the SSH connection (or the call's time) failed, rather than the remote command answering.
+    static func isConnectionFailure(_ error: any Error) -> Bool {
+        guard let error = error as? ProviderError else { return false }
+        return error.status == .unavailable || error.status == .deadlineExceeded
+    }
+
+    /// ``execute(_:root:_:stdin:what:as:policy:context:)`` for a writing script, creating the root when it is missing.
+    func executeCreatingRoot(_ session: SSHSession, root: String, _ script: String, stdin: [UInt8], what: String, context: CallContext) throws {
+        _ = try Self.creatingRoot(prepare: { try prepareRoot(session, root: root, context: context) }) {
+            try execute(session, root: root, script, stdin: stdin, what: what, context: context)
         }
     }
 
     /// Creates the files root when missing and gives it to the agent's uid (the bootstrap does the same after mounting).
     /// Where instances run the bootstrap, a missing root means the configs volume is not mounted yet: UNAVAILABLE,
     /// never a root created on the instance's own disk.
-    func prepareRoot(_ session: SSHSession, root: String, context: CallContext) throws(ProviderError) {
-        let mounted = config.waitForBootstrap ? "[ -e \"$ROOT/\(UserData.mountedMarker)\" ] || exit \(RemoteExit.notBootstrapped)\n" : ""
+    func prepareRoot(_ session: SSHSession, root: String, context: CallContext) throws {
+        let mounted =
+            config.waitForBootstrap ? "[ -e \"$ROOT/\(UserData.mountedMarker)\" ] || exit \(RemoteScriptError.Reason.notBootstrapped.rawValue)\n" : ""
         let script = mounted + #"[ -d "$ROOT" ] || mkdir -p -- "$ROOT"; own "$U:$U" "$ROOT""#
         try execute(session, root: root, script, what: "prepare the files root", as: .administrator, context: context)
     }
 
     /// An authenticated session once the instance answers SSH, retried within the boot timeout (a new instance boots).
     func openSessionWhenReachable(_ instance: EC2Instance, context: CallContext) throws(ProviderError) -> SSHSession {
-        let limit = bootLimit()
-        while true {
+        var last: ProviderError?
+        let session = try pollBackend(context) { () throws(ProviderError) -> SSHSession? in
             do throws(ProviderError) {
                 return try openSession(instance, context: context)
-            } catch let error where error.status == .unavailable && MonotonicClock.now() < limit {
-                try context.checkDeadline("waiting for SSH on \(instance.id): \(error.message)")
-                waitBeforeNextPoll(context)
+            } catch  where error.status == .unavailable {
+                last = error  // still booting: asked again after the poll interval
+                return nil
             }
         }
+        if let session { return session }
+        try context.checkDeadline("waiting for SSH on \(instance.id)\(last.map { ": \($0.message)" } ?? "")")
+        throw last ?? .unavailable("instance \(instance.id) did not answer SSH within \(config.bootTimeoutMs) ms")
     }
 
     /// Writes into a new or running instance once its bootstrap mounted the configs volume: a snapshot's configs
@@ -210,22 +198,25 @@ extension EC2Provider {
     func deliver(
         seed: [UInt8]?, environmentFile: String?, token: String?, to instance: EC2Instance, runtime: String?, workspaceId: String,
         context: CallContext
-    ) throws(ProviderError) {
+    ) throws {
         let session = try openSessionWhenReachable(instance, context: context)
         let root = root(runtime: runtime, workspaceId: workspaceId)
         if config.waitForBootstrap {
             let seconds = max(1, min(config.bootTimeoutMs, context.remainingMilliseconds, config.ssh.commandTimeoutMs - 1000) / 1000)
-            let wait = "for i in $(seq 1 \(seconds)); do [ -e \"$ROOT/\(UserData.mountedMarker)\" ] && exit 0; sleep 1; done; exit \(RemoteExit.notBootstrapped)"
+            let wait =
+                "for i in $(seq 1 \(seconds)); do [ -e \"$ROOT/\(UserData.mountedMarker)\" ] && exit 0; sleep 1; done; exit \(RemoteScriptError.Reason.notBootstrapped.rawValue)"
             try execute(session, root: root, wait, what: "wait for the bootstrap", as: .administrator, context: context)
         }
         if let seed {
-            let script = "[ -d \"$ROOT\" ] || exit \(RemoteExit.rootMissing)\n" + #"tar -xf - --no-same-owner -C "$ROOT"; [ "$(id -u)" != 0 ] || chown -h -R "$U:$U" "$ROOT""#
+            let script =
+                "[ -d \"$ROOT\" ] || exit \(RemoteScriptError.Reason.rootMissing.rawValue)\n"
+                + #"tar -xf - --no-same-owner -C "$ROOT"; [ "$(id -u)" != 0 ] || chown -h -R "$U:$U" "$ROOT""#
             try executeCreatingRoot(session, root: root, script, stdin: seed, what: "restore the configs", context: context)
         }
-        for (name, content) in [(EnvironmentFile.name, environmentFile), (".auth_token", token)] {
+        for (name, content) in [(EnvironmentFile.name, environmentFile), (AgentEnvironment.tokenFileName, token)] {
             guard let content else { continue }
             let script = """
-                [ -d "$ROOT" ] || exit \(RemoteExit.rootMissing)
+                [ -d "$ROOT" ] || exit \(RemoteScriptError.Reason.rootMissing.rawValue)
                 T=$(mktemp -- "$ROOT/\(name).XXXXXX"); cat > "$T"; chmod 600 "$T"; own "$U:$U" "$T"
                 mv -f -- "$T" "$ROOT/\(name)"
                 """

@@ -34,11 +34,7 @@ final class EC2Provider: WorkspaceProvider, Sendable {
     // MARK: Names and tags
 
     /// Workspace ids become tag values, client tokens and (through `{workspace_id}` root templates) path components.
-    static func validate(_ workspaceId: String) throws(ProviderError) {
-        guard !workspaceId.isEmpty, workspaceId.utf8.count <= 128, !workspaceId.hasPrefix("."), !workspaceId.contains(".."),
-            workspaceId.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") })
-        else { throw .invalidArgument("workspace_id \"\(workspaceId)\" is invalid: use letters, digits, '-', '_' or '.', not starting with '.'") }
-    }
+    static func validate(_ workspaceId: String) throws(ProviderError) { try Identifier.validateWorkspaceId(workspaceId) }
 
     func tags(_ workspaceId: String, extra: [String: String] = [:]) -> [String: String] {
         [EC2Tag.workspaceId: workspaceId, EC2Tag.owner: config.owner, EC2Tag.managed: "true"].merging(extra) { _, new in new }
@@ -57,9 +53,11 @@ final class EC2Provider: WorkspaceProvider, Sendable {
     /// When a wait for the backend (boot, volume release, image) gives up, whatever the call's deadline.
     func bootLimit() -> UInt64 { MonotonicClock.now() + UInt64(config.bootTimeoutMs) * 1_000_000 }
 
-    /// Sleeps one poll interval on the provider's worker thread, never past the call's deadline.
-    func waitBeforeNextPoll(_ context: CallContext) {
-        usleep(useconds_t(min(config.pollIntervalMs, max(1, context.remainingMilliseconds)) * 1000))
+    /// Polls the backend every `poll_interval_ms` until `attempt` answers, the boot timeout or the call's deadline
+    /// (``Poll``); `nil` when time ran out.
+    func pollBackend<T>(_ context: CallContext, _ attempt: () throws(ProviderError) -> T?) throws(ProviderError) -> T? {
+        let interval = Duration.milliseconds(config.pollIntervalMs)
+        return try Poll.until(context, limit: bootLimit(), initialDelay: interval, maxDelay: interval, attempt)
     }
 
     /// `Filter.N` parameters: tag filters for the owner (and workspace), plus any extra filters.
@@ -86,36 +84,37 @@ final class EC2Provider: WorkspaceProvider, Sendable {
     /// Every instance of the workspace that is not terminated, best first (a running one answers for it).
     func instances(of workspaceId: String, context: CallContext) throws(ProviderError) -> [EC2Instance] {
         let states = ["pending", "running", "stopping", "stopped", "shutting-down"]
-        let document = try client.call("DescribeInstances", filters(workspaceId: workspaceId, extra: [("instance-state-name", states)]), context: context)
+        let document = try client.call(
+            "DescribeInstances", filters(workspaceId: workspaceId, extra: [("instance-state-name", states)]), context: context)
         return EC2Instance.all(in: document).filter { $0.tags[EC2Tag.workspaceId] == workspaceId }.sorted { $0.preference < $1.preference }
     }
 
     /// The workspace's configs volume, if it has one.
     func configsVolume(of workspaceId: String, context: CallContext) throws(ProviderError) -> EC2Volume? {
-        let document = try client.call("DescribeVolumes", filters(workspaceId: workspaceId, extra: [("tag:\(EC2Tag.role)", ["configs"])]), context: context)
+        let document = try client.call(
+            "DescribeVolumes", filters(workspaceId: workspaceId, extra: [("tag:\(EC2Tag.role)", ["configs"])]), context: context)
         return document.items("volumeSet").compactMap(EC2Volume.init).first { !["deleting", "deleted", "error"].contains($0.state) }
     }
 
     /// Polls `DescribeInstances` until the instance reaches `state`, bounded by the boot timeout and the deadline.
     func waitForInstance(_ id: String, state wanted: String, context: CallContext) throws(ProviderError) -> EC2Instance {
-        let limit = bootLimit()
         var last = "unknown"
-        while MonotonicClock.now() < limit {
-            try context.checkDeadline("waiting for \(id) to be \(wanted) (it is \(last))")
+        let reached = try pollBackend(context) { () throws(ProviderError) -> EC2Instance? in
             do throws(ProviderError) {
                 let document = try client.call("DescribeInstances", [("InstanceId.1", id)], context: context)
-                if let instance = EC2Instance.all(in: document).first {
-                    if instance.state == wanted { return instance }
-                    if ["shutting-down", "terminated"].contains(instance.state) && wanted != "terminated" {
-                        throw .internal("instance \(id) went \(instance.state) while waiting for \(wanted)")
-                    }
-                    last = instance.state
+                guard let instance = EC2Instance.all(in: document).first else { return nil }
+                if instance.state == wanted { return instance }
+                if ["shutting-down", "terminated"].contains(instance.state) && wanted != "terminated" {
+                    throw .internal("instance \(id) went \(instance.state) while waiting for \(wanted)")
                 }
+                last = instance.state
             } catch let error where error.status == .notFound {
                 last = "not yet visible"  // EC2 is eventually consistent right after RunInstances.
             }
-            waitBeforeNextPoll(context)
+            return nil
         }
+        if let reached { return reached }
+        try context.checkDeadline("waiting for \(id) to be \(wanted) (it is \(last))")
         throw .deadlineExceeded("instance \(id) did not become \(wanted) within \(config.bootTimeoutMs) ms (last \(last))")
     }
 
@@ -156,9 +155,9 @@ final class EC2Provider: WorkspaceProvider, Sendable {
         runningInstances.forget(workspaceId)
         let volume = try configsVolume(of: workspaceId, context: context) ?? createConfigsVolume(workspaceId, context: context)
         let runtimeImage = request.image.flatMap { $0.hasPrefix("ami-") ? nil : $0 } ?? config.runtimeImage
-        var environment = request.env
-        if let platform = request.platformUrl { environment["PLATFORM_URL"] = platform }
-        if let tier = request.tier { environment["TIER"] = String(tier) }
+        // The identity (no secret) goes into user-data; everything else only in the env file delivered over SSH.
+        let identity = AgentEnvironment.identity(workspaceId: workspaceId, filesRoot: "/configs")
+        let environment = AgentEnvironment(request: request).variables(filesRoot: "/configs").filter { identity[$0.key] == nil }
         let environmentFile = try EnvironmentFile.render(environment)  // refused before anything is launched
         let delivery = environment.isEmpty ? nil : environmentFile
         let userData = try UserData(
@@ -176,7 +175,9 @@ final class EC2Provider: WorkspaceProvider, Sendable {
         var instanceTags = tags(workspaceId, extra: ["Name": "ws-\(workspaceId.prefix(12))"])
         if let runtime = request.runtime { instanceTags[EC2Tag.runtime] = runtime }
         parameters += Self.tagSpecification(1, "instance", instanceTags) + Self.tagSpecification(2, "volume", tags(workspaceId))
-        if let subnet = config.subnetId { parameters.append(("SubnetId", subnet)) } else if let zone = volume.availabilityZone {
+        if let subnet = config.subnetId {
+            parameters.append(("SubnetId", subnet))
+        } else if let zone = volume.availabilityZone {
             parameters.append(("Placement.AvailabilityZone", zone))
         }
         for (index, group) in config.securityGroupIds.enumerated() { parameters.append(("SecurityGroupId.\(index + 1)", group)) }
@@ -217,12 +218,14 @@ final class EC2Provider: WorkspaceProvider, Sendable {
         for generation in first..<(first + 64) {
             let token = Self.clientToken(workspaceId: workspaceId, owner: config.owner, generation: generation)
             let document: XMLNode
-            do {
-                document = try client.call("RunInstances", parameters + [("ClientToken", token)], context: context)
-            } catch let error where error.message.contains("IdempotentParameterMismatch") {
+            do throws(EC2Error) {
+                document = try client.attempt("RunInstances", parameters + [("ClientToken", token)], context: context)
+            } catch  where error.failure.reason == .idempotentParameterMismatch {
                 let holder = try client.call("DescribeInstances", [("Filter.1.Name", "client-token"), ("Filter.1.Value.1", token)], context: context)
                 if let live = EC2Instance.all(in: holder).first(where: \.isLive) { return live }
                 continue
+            } catch {
+                throw error.providerError
             }
             guard let instance = EC2Instance.all(in: document).first else { throw .internal("RunInstances answered no instance") }
             if ["shutting-down", "terminated"].contains(instance.state) { continue }
@@ -253,12 +256,13 @@ final class EC2Provider: WorkspaceProvider, Sendable {
 
     func createConfigsVolume(_ workspaceId: String, context: CallContext) throws(ProviderError) -> EC2Volume {
         let zone = try availabilityZone(context: context)
-        let parameters: EC2Client.Parameters = [
-            ("AvailabilityZone", zone), ("Size", String(config.configsVolumeGb)), ("VolumeType", "gp3"),
-            // Fresh per provision: it only makes this call's own retries idempotent (a later provision finds the volume
-            // by its tags; a token reused after remove_storage would answer the deleted volume).
-            ("ClientToken", "mhv-\(String(Self.fnv1a(workspaceId), radix: 16))-\(UUID().uuidString.lowercased())"),
-        ] + Self.tagSpecification(1, "volume", tags(workspaceId, extra: [EC2Tag.role: "configs"]))
+        let parameters: EC2Client.Parameters =
+            [
+                ("AvailabilityZone", zone), ("Size", String(config.configsVolumeGb)), ("VolumeType", "gp3"),
+                // Fresh per provision: it only makes this call's own retries idempotent (a later provision finds the volume
+                // by its tags; a token reused after remove_storage would answer the deleted volume).
+                ("ClientToken", "mhv-\(String(Self.fnv1a(workspaceId), radix: 16))-\(UUID().uuidString.lowercased())"),
+            ] + Self.tagSpecification(1, "volume", tags(workspaceId, extra: [EC2Tag.role: "configs"]))
         guard let volume = EC2Volume(try client.call("CreateVolume", parameters, context: context)) else {
             throw .internal("CreateVolume answered no volume id")
         }
@@ -279,23 +283,27 @@ final class EC2Provider: WorkspaceProvider, Sendable {
     /// Attaches the configs volume, waiting (bounded) while a previous instance of the workspace still holds it.
     func attach(_ volume: EC2Volume, to instance: EC2Instance, context: CallContext) throws(ProviderError) {
         var current = volume
-        for _ in 0..<600 {
-            if current.attachedInstance == instance.id { return }
+        let attached = try pollBackend(context) { () throws(ProviderError) -> Bool? in
+            if current.attachedInstance == instance.id { return true }
             if current.state == "available" {
-                do {
-                    try client.call("AttachVolume", [("VolumeId", volume.id), ("InstanceId", instance.id), ("Device", config.configsDevice)], context: context)
-                    return
-                } catch let error where error.status == .conflict {
-                    context.log(.info, "AttachVolume \(volume.id): \(error.message); looking again")  // raced, or attached already
+                do throws(EC2Error) {
+                    try client.attempt(
+                        "AttachVolume", [("VolumeId", volume.id), ("InstanceId", instance.id), ("Device", config.configsDevice)], context: context)
+                    return true
+                } catch  where error.failure.reason == .incorrectState {
+                    context.log(.info, "AttachVolume \(volume.id): \(error.failure.code); looking again")  // raced, or attached already
+                } catch {
+                    throw error.providerError
                 }
             }
-            try context.checkDeadline("waiting for volume \(volume.id) to be released (\(current.state))")
-            waitBeforeNextPoll(context)
             let document = try client.call("DescribeVolumes", [("VolumeId.1", volume.id)], context: context)
             guard let fresh = document.items("volumeSet").compactMap(EC2Volume.init).first else { throw .notFound("volume \(volume.id) disappeared") }
             current = fresh
+            return current.attachedInstance == instance.id ? true : nil
         }
-        throw .deadlineExceeded("volume \(volume.id) stayed \(current.state)")
+        if attached == true { return }
+        try context.checkDeadline("waiting for volume \(volume.id) to be released (\(current.state))")
+        throw .deadlineExceeded("volume \(volume.id) stayed \(current.state) for \(config.bootTimeoutMs) ms")
     }
 
     func address(of instance: EC2Instance) -> String? {
@@ -333,20 +341,29 @@ final class EC2Provider: WorkspaceProvider, Sendable {
         let live = filters(workspaceId: nil, owner: owner, extra: [("instance-state-name", ["pending", "running", "stopping", "stopped"])])
         for instance in try client.callPaged("DescribeInstances", live, context: context).flatMap(EC2Instance.all(in:)) {
             guard let workspace = instance.tags[EC2Tag.workspaceId], instance.tags[EC2Tag.owner] == owner else { continue }
-            resources.append(.init(
-                workspaceId: workspace, kind: .instance, ref: instance.id, owner: owner, state: instance.instanceState,
-                createdAtMs: EC2Time.milliseconds(instance.launchTime)
-            ))
+            resources.append(
+                .init(
+                    workspaceId: workspace, kind: .instance, ref: instance.id, owner: owner, state: instance.instanceState,
+                    createdAtMs: EC2Time.milliseconds(instance.launchTime)
+                ))
         }
-        let volumes = try client.callPaged("DescribeVolumes", filters(workspaceId: nil, owner: owner, extra: [("tag:\(EC2Tag.role)", ["configs"])]), context: context)
+        let volumes = try client.callPaged(
+            "DescribeVolumes", filters(workspaceId: nil, owner: owner, extra: [("tag:\(EC2Tag.role)", ["configs"])]), context: context)
         for volume in volumes.flatMap({ $0.items("volumeSet") }).compactMap(EC2Volume.init) where !["deleting", "deleted"].contains(volume.state) {
             guard let workspace = volume.tags[EC2Tag.workspaceId], volume.tags[EC2Tag.owner] == owner else { continue }
-            resources.append(.init(workspaceId: workspace, kind: .storage, ref: volume.id, owner: owner, state: nil, createdAtMs: EC2Time.milliseconds(volume.createTime)))
+            resources.append(
+                .init(
+                    workspaceId: workspace, kind: .storage, ref: volume.id, owner: owner, state: nil,
+                    createdAtMs: EC2Time.milliseconds(volume.createTime)))
         }
         let images = try client.callPaged("DescribeImages", [("Owner.1", "self")] + filters(workspaceId: nil, owner: owner), context: context)
         for image in images.flatMap({ $0.items("imagesSet") }).compactMap(EC2Image.init) {
-            guard let workspace = image.tags[EC2Tag.workspaceId], let snapshot = image.tags[EC2Tag.snapshotId], image.tags[EC2Tag.owner] == owner else { continue }
-            resources.append(.init(workspaceId: workspace, kind: .snapshot, ref: snapshot, owner: owner, state: nil, createdAtMs: EC2Time.milliseconds(image.creationDate)))
+            guard let workspace = image.tags[EC2Tag.workspaceId], let snapshot = image.tags[EC2Tag.snapshotId], image.tags[EC2Tag.owner] == owner
+            else { continue }
+            resources.append(
+                .init(
+                    workspaceId: workspace, kind: .snapshot, ref: snapshot, owner: owner, state: nil,
+                    createdAtMs: EC2Time.milliseconds(image.creationDate)))
         }
         return ListOwnedResponse(resources: resources)
     }

@@ -40,7 +40,10 @@ final class SSHSession: @unchecked Sendable {
         // TCP gives up: keepalives find it within ~25 s, and unacknowledged data fails after the connect timeout.
         let fd = ssh_get_fd(handle)
         if fd >= 0 {
-            var on: Int32 = 1, idle: Int32 = 10, interval: Int32 = 5, count: Int32 = 3
+            var on: Int32 = 1
+            var idle: Int32 = 10
+            var interval: Int32 = 5
+            var count: Int32 = 3
             var userTimeout = UInt32(max(1000, timeoutMs))
             let size = socklen_t(MemoryLayout<Int32>.size)
             setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, size)
@@ -159,13 +162,16 @@ final class SSHSession: @unchecked Sendable {
             // Wakes on stdout data or EOF; stderr data waits at most this long.
             _ = ssh_channel_poll_timeout(channel, 20, 0)
         }
-        var status: Int32 = -1
-        for _ in 0..<100 {
-            status = ssh_channel_get_exit_status(channel)
-            if status != -1 || ssh_channel_is_closed(channel) != 0 { break }
-            try checkTime("waiting for the exit status from")
-            usleep(10_000)
-        }
+        // The exit status follows EOF within moments: asked for at most a second.
+        let status =
+            try Poll.until(
+                context, limit: MonotonicClock.deadline(afterMilliseconds: 1000), initialDelay: .milliseconds(2), maxDelay: .milliseconds(20)
+            ) { () throws(ProviderError) -> Int32? in
+                let status = ssh_channel_get_exit_status(channel)
+                if status != -1 || ssh_channel_is_closed(channel) != 0 { return status }
+                try checkTime("waiting for the exit status from")
+                return nil
+            } ?? -1
         if status == -1 && ssh_is_connected(session) == 0 {
             throw .unavailable("ssh \(target): the connection closed before the command's exit status arrived")
         }

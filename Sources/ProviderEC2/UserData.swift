@@ -24,11 +24,10 @@ struct UserData {
 
     /// The script, at most 16 KiB once base64-encoded (EC2's limit), else INVALID_ARGUMENT.
     func rendered() throws(ProviderError) -> String {
-        let env = [
-            "WORKSPACE_ID": workspaceId, "WORKSPACE_CONFIG_PATH": "/configs", "CONFIGS_DIR": "/configs",
-            "MOLECULE_WORKSPACE_TOKEN_FILE": "/configs/.auth_token",
-        ]
-        let envFlags = env.sorted { $0.key < $1.key }.map { "-e \("\($0.key)=\($0.value)".shellQuoted)" }.joined(separator: " ")
+        // Only the identity, which carries no secret; the rest of the agent's environment arrives in the env file.
+        let env = AgentEnvironment.identity(workspaceId: workspaceId, filesRoot: "/configs")
+        let envFlags =
+            env.sorted { $0.key < $1.key }.map { "-e \("\($0.key)=\($0.value)".shellQuoted)" }.joined(separator: " ")
             + " \"${ENVFILE[@]}\""
         let nvmeName = "nvme-Amazon_Elastic_Block_Store_" + volumeId.replacingOccurrences(of: "-", with: "")
         let xvd = device.hasPrefix("/dev/sd") ? "/dev/xvd" + device.dropFirst("/dev/sd".count) : device
@@ -51,9 +50,9 @@ struct UserData {
             "grep -q \"^UUID=$UUID \" /etc/fstab || echo \"UUID=$UUID $ROOT ext4 defaults,nofail 0 2\" >> /etc/fstab",
             // A relaunch on an existing volume finds the previous instance's (revoked) token: the container must wait
             // for the one the provider writes next.
-            "rm -f \"$ROOT/.auth_token\" \"$ROOT/\(EnvironmentFile.name)\"",
+            "rm -f \"$ROOT/\(AgentEnvironment.tokenFileName)\" \"$ROOT/\(EnvironmentFile.name)\"",
             "touch \"$ROOT/\(Self.mountedMarker)\"",
-            "for i in $(seq 1 \"$WAIT\"); do [ -s \"$ROOT/.auth_token\" ] && break; sleep 1; done",
+            "for i in $(seq 1 \"$WAIT\"); do [ -s \"$ROOT/\(AgentEnvironment.tokenFileName)\" ] && break; sleep 1; done",
         ]
         if let image = runtimeImage {
             let name = "molecule-" + workspaceId
@@ -61,7 +60,9 @@ struct UserData {
             lines.append("command -v docker >/dev/null || { apt-get update -qq && apt-get install -y -qq docker.io; }")
             lines.append("ENVFILE=(); [ -f \"$ROOT/\(EnvironmentFile.name)\" ] && ENVFILE=(--env-file \"$ROOT/\(EnvironmentFile.name)\")")
             lines.append("docker rm -f \(name.shellQuoted) >/dev/null 2>&1 || true")
-            lines.append("docker run -d --name \(name.shellQuoted) --restart unless-stopped --network host -v \"$ROOT\":/configs \(envFlags) \(image.shellQuoted) \(argv)")
+            lines.append(
+                "docker run -d --name \(name.shellQuoted) --restart unless-stopped --network host -v \"$ROOT\":/configs \(envFlags) \(image.shellQuoted) \(argv)"
+            )
         }
         let script = lines.joined(separator: "\n") + "\n"
         guard Data(script.utf8).base64EncodedString().utf8.count <= 16 * 1024 else {

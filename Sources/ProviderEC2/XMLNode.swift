@@ -1,8 +1,9 @@
 import Foundation
+import ProviderWire
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-import ProviderWire
 
 /// An XML element as a small tree: what the EC2 Query API answers, parsed with Foundation's `XMLParser`.
 struct XMLNode: Sendable {

@@ -32,13 +32,16 @@ public struct CurlRequest: Sendable {
     }
 }
 
-/// What came back: the HTTP status and the body.
+/// What came back: the HTTP status, the headers and the body.
 public struct CurlResponse: Sendable {
     public var status: Int
     public var body: [UInt8]
-    public init(status: Int, body: [UInt8]) {
+    /// The final response's headers, names lowercased (the last of a repeated name).
+    public var headers: [String: String]
+    public init(status: Int, body: [UInt8], headers: [String: String] = [:]) {
         self.status = status
         self.body = body
+        self.headers = headers
     }
     public var text: String { String(decoding: body, as: UTF8.self) }
 }
@@ -59,6 +62,8 @@ public enum CurlTransport {
         if let socket = request.unixSocket { ccurl_setopt_string(handle, CURLOPT_UNIX_SOCKET_PATH, socket) }
         ccurl_setopt_string(handle, CURLOPT_URL, request.url)
         ccurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
+        // A HEAD answer has no body, whatever its Content-Length says.
+        if request.method == "HEAD" { ccurl_setopt_long(handle, CURLOPT_NOBODY, 1) }
         ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         // Never follow redirects or use a proxy from the environment: the peer is exactly the configured one.
         ccurl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
@@ -77,6 +82,13 @@ public enum CurlTransport {
             return size * count
         }
         ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(sink).toOpaque())
+        ccurl_setopt_header_function(handle) { data, size, count, context in
+            guard let data, let context else { return 0 }
+            let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+            sink.header(String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self))
+            return size * count
+        }
+        ccurl_setopt_pointer(handle, CURLOPT_HEADERDATA, Unmanaged.passUnretained(sink).toOpaque())
         var headers: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headers) }
         for header in request.headers { headers = curl_slist_append(headers, header) }
@@ -98,7 +110,7 @@ public enum CurlTransport {
         }
         var status = 0
         ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return CurlResponse(status: status, body: sink.bytes)
+        return CurlResponse(status: status, body: sink.bytes, headers: sink.headers)
     }
 }
 
@@ -106,11 +118,24 @@ extension String {
     /// Percent-encoding for a URL query or `application/x-www-form-urlencoded` value: only RFC 3986's unreserved ASCII
     /// characters are kept.
     public var queryEscaped: String {
-        addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")) ?? self
+        addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"))
+            ?? self
     }
 }
 
-/// Collects a response body (curl's write callback appends here).
+/// Collects a response (curl's write and header callbacks append here).
 final class ResponseSink: @unchecked Sendable {
     var bytes: [UInt8] = []
+    var headers: [String: String] = [:]
+
+    /// One header line; a status line starts the headers of the next response (after a `100 Continue`).
+    func header(_ line: String) {
+        if line.hasPrefix("HTTP/") {
+            headers = [:]
+            return
+        }
+        guard let colon = line.firstIndex(of: ":") else { return }
+        let name = line[..<colon].lowercased()
+        headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+    }
 }

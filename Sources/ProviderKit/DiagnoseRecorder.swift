@@ -16,7 +16,7 @@ public struct DiagnoseRecorder {
             let detail = try body()
             stages.append(DiagnoseStage(name: name, ok: true, durationMs: Self.elapsedMs(since: started), detail: detail))
         } catch {
-            let message = (error as? ProviderError)?.message ?? "\(error)"
+            let message = ProviderErrorMapping.message(of: error)
             stages.append(DiagnoseStage(name: name, ok: false, durationMs: Self.elapsedMs(since: started), error: message))
             failed = true
         }

@@ -187,12 +187,7 @@ public enum ProviderExport {
     }
 
     static func providerError(from error: any Error, verb: Verb?, providerName: String) -> ProviderError {
-        if let error = error as? ProviderError { return error }
-        if error is DecodingError {
-            let what = verb.map { "\($0) request" } ?? "\(providerName) configuration"
-            return .invalidArgument("malformed \(what): \(DecodingErrorText.describe(error))")
-        }
-        return .internal("\(providerName) \(verb?.wireName ?? "create") failed: \(error)")
+        ProviderErrorMapping.map(error, verb: verb, provider: providerName)
     }
 
     static func fill(_ out: UnsafeMutablePointer<mp_result>?, body: [UInt8]) {

@@ -94,7 +94,10 @@ struct ProcessGroup: Codable, Sendable, Hashable {
         }
         kill(-pgid, SIGTERM)
         kill(-pgid, SIGCONT)
-        if waitUntil(milliseconds: graceMilliseconds, { !isAlive }) { kill(-pgid, SIGKILL); return }
+        if waitUntil(milliseconds: graceMilliseconds, { !isAlive }) {
+            kill(-pgid, SIGKILL)
+            return
+        }
         kill(-pgid, SIGKILL)
         if !waitUntil(milliseconds: 2000, { !isAlive }) {
             throw .internal("process group \(pgid) survived SIGKILL for 2 s")
@@ -108,22 +111,27 @@ struct ProcessGroup: Codable, Sendable, Hashable {
         if kill(-pgid, signal) != 0 { throw .internal("kill(-\(pgid), \(signal)) failed: errno \(errno)", nativeCode: errno) }
         if !waitUntil(milliseconds: timeoutMs, { self.state == state }) {
             let observed = ProcStat(pid: pid).map { String($0.state) } ?? "gone"
-            throw .deadlineExceeded("workspace process \(pid) did not reach state \(state.rawValue) within \(timeoutMs) ms (kernel state \(observed))")
+            throw .deadlineExceeded(
+                "workspace process \(pid) did not reach state \(state.rawValue) within \(timeoutMs) ms (kernel state \(observed))")
         }
     }
 
-    /// Polls `condition` every 10 ms for at most `milliseconds`; true if it became true.
+    /// Polls `condition` for at most `milliseconds` (from 5 ms, backing off to 50 ms); true if it became true.
     private func waitUntil(milliseconds: Int, _ condition: () -> Bool) -> Bool {
         let deadline = MonotonicClock.deadline(afterMilliseconds: milliseconds)
-        while true {
-            if condition() { return true }
-            if MonotonicClock.now() >= deadline { return false }
-            usleep(10_000)
-        }
+        return Poll.until(deadline: deadline, initialDelay: .milliseconds(5), maxDelay: .milliseconds(50)) { condition() ? true : nil } ?? false
     }
 }
 
 extension ProcessGroup {
+    /// The variables that label a workspace's process group (beside ``AgentEnvironment/Name/workspaceId``), set at
+    /// provider-owned precedence so a user's `env` cannot forge them.
+    enum Label {
+        static let owner = "MOLECULE_OWNER"
+        static let stateDir = "MOLECULE_STATE_DIR"
+        static let managed = "MOLECULE_MANAGED"
+    }
+
     /// A live process group labelled (in its environment) with `workspaceId` under `stateDir` — found by scanning
     /// `/proc`, so a group whose metadata was never written (the Host died between spawn and record) is not lost.
     static func find(workspaceId: String, stateDir: String) -> (group: ProcessGroup, owner: String)? {
@@ -132,7 +140,9 @@ extension ProcessGroup {
 
     /// Every live process group labelled with `stateDir`: (workspace, owner, group), one per group.
     static func labelled(stateDir: String) -> [(workspaceId: String, owner: String, group: ProcessGroup)] {
-        let marker = "MOLECULE_STATE_DIR=\(stateDir)"
+        let marker = "\(Label.stateDir)=\(stateDir)"
+        let workspacePrefix = AgentEnvironment.Name.workspaceId + "="
+        let ownerPrefix = Label.owner + "="
         var groups: [Int32: (workspaceId: String, owner: String, group: ProcessGroup)] = [:]
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
             guard let pid = Int32(entry), let stat = ProcStat(pid: pid), stat.state != "Z", stat.state != "X",
@@ -140,8 +150,8 @@ extension ProcessGroup {
             else { continue }
             let variables = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
             guard variables.contains(marker),
-                let workspace = variables.first(where: { $0.hasPrefix("WORKSPACE_ID=") })?.dropFirst("WORKSPACE_ID=".count),
-                let owner = variables.first(where: { $0.hasPrefix("MOLECULE_OWNER=") })?.dropFirst("MOLECULE_OWNER=".count)
+                let workspace = variables.first(where: { $0.hasPrefix(workspacePrefix) })?.dropFirst(workspacePrefix.count),
+                let owner = variables.first(where: { $0.hasPrefix(ownerPrefix) })?.dropFirst(ownerPrefix.count)
             else { continue }
             // The group's workload is its oldest member.
             if let known = groups[stat.pgid], known.group.startTicks <= stat.startTicks { continue }

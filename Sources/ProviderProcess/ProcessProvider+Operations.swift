@@ -14,7 +14,9 @@ extension ProcessProvider: LogServingProvider {
         defer { try? handle.close() }
         let end = try handle.seekToEnd()
         if let cursor = request.cursor {
-            guard let offset = UInt64(cursor), offset <= end else { throw ProviderError.invalidArgument("cursor \"\(cursor)\" is not valid for this log") }
+            guard let offset = UInt64(cursor), offset <= end else {
+                throw ProviderError.invalidArgument("cursor \"\(cursor)\" is not valid for this log")
+            }
             let length = min(end - offset, UInt64(Self.maximumLogBytes))
             try handle.seek(toOffset: offset)
             let data = try handle.read(upToCount: Int(length)) ?? Data()

@@ -10,16 +10,17 @@ extension ProcessProvider: PluginHostingProvider {
             throw ProviderError.invalidArgument("archive_base64 is not valid base64")
         }
         let archive = try TarArchive(parsing: [UInt8](bytes))
+        _ = try workspace.filesRoot.resolve(try RelativePath("plugins/\(request.name)"), for: .makeDirectory)
         let plugins = workspace.configs.appendingPathComponent("plugins", isDirectory: true)
         try FileManager.default.createDirectory(at: plugins, withIntermediateDirectories: true)
         let staging = plugins.appendingPathComponent(".staging-\(request.name)-\(UUID().uuidString)", isDirectory: true)
         defer { try? FileManager.default.removeItem(at: staging) }
         try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
-        let root = FilesRoot(staging)
+        let root = LocalFilesRoot(path: staging.path)
         var files = 0
         for entry in archive.entries {
             try context.checkDeadline("unpacking plugin \(request.name)")
-            let target = try root.resolve(entry.path)
+            let target = URL(fileURLWithPath: root.location(of: entry.path))
             switch entry.kind {
             case .directory:
                 try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
@@ -35,7 +36,8 @@ extension ProcessProvider: PluginHostingProvider {
         if let uid = config.pluginUid, geteuid() == 0 { try chownRecursively(staging, uid: uid) }
         let destination = plugins.appendingPathComponent(request.name, isDirectory: true)
         return try locked(request.workspaceId) {
-            if FileManager.default.fileExists(atPath: destination.path) { try FileManager.default.removeItem(at: destination) }
+            let observed = try workspace.filesRoot.resolve(try RelativePath("plugins/\(request.name)"), for: .makeDirectory).observation
+            if observed == .directory { try FileManager.default.removeItem(at: destination) }
             try FileManager.default.moveItem(at: staging, to: destination)
             return PluginInfo(name: request.name, files: files)
         }
@@ -45,7 +47,10 @@ extension ProcessProvider: PluginHostingProvider {
         try RelativePath.validatePluginName(request.name)
         let workspace = try layout.workspace(request.workspaceId).requireExisting()
         let directory = workspace.configs.appendingPathComponent("plugins/\(request.name)", isDirectory: true)
-        guard FileManager.default.fileExists(atPath: directory.path) else {
+        let pluginPath = try RelativePath("plugins/\(request.name)")
+        do throws(FilePolicy.Violation) {
+            _ = try workspace.filesRoot.resolve(pluginPath, for: .uninstallPlugin)
+        } catch .notFound(path: _) {
             throw ProviderError.notFound("plugin \(request.name) is not installed on workspace \(request.workspaceId)")
         }
         let files = countFiles(directory)
@@ -56,6 +61,7 @@ extension ProcessProvider: PluginHostingProvider {
     func listPlugins(_ request: WorkspaceRef, context: CallContext) throws -> ListPluginsResponse {
         let workspace = try layout.workspace(request.workspaceId).requireExisting()
         let plugins = workspace.configs.appendingPathComponent("plugins", isDirectory: true)
+        _ = try workspace.filesRoot.resolve(try RelativePath("plugins"), for: .listPlugins)
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: plugins.path)) ?? []).filter { !$0.hasPrefix(".") }
         return ListPluginsResponse(
             plugins: names.sorted().map { PluginInfo(name: $0, files: countFiles(plugins.appendingPathComponent($0))) }

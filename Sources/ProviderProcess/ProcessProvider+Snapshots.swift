@@ -44,16 +44,16 @@ extension ProcessProvider: SnapshottingProvider {
                 throw ProviderError.conflict("workspace \(request.workspaceId) is running; stop it before restoring into it")
             }
             try workspace.create()
-            let root = FilesRoot(workspace.configs)
-            for entry in archive.entries {
-                let target = try root.resolve(entry.path)
-                switch entry.kind {
-                case .directory: try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
-                case .file:
-                    try root.createParents(of: entry.path)
-                    try Data(entry.contents).write(to: target)
-                    try FileManager.default.setAttributes([.posixPermissions: entry.mode & 0o777], ofItemAtPath: target.path)
-                default: continue
+            let root = workspace.filesRoot
+            // The snapshot's files go in under the same policy as write_file: never through a link the workload left.
+            for entry in archive.entries where entry.kind == .file || entry.kind == .directory {
+                try root.createParents(of: entry.path)
+                let target = try root.resolve(entry.path, for: entry.kind == .directory ? .makeDirectory : .write).location
+                if entry.kind == .directory {
+                    try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+                } else {
+                    try Data(entry.contents).write(to: URL(fileURLWithPath: target))
+                    try FileManager.default.setAttributes([.posixPermissions: entry.mode & 0o777], ofItemAtPath: target)
                 }
             }
             return try start(workspace, request: request, context: context)

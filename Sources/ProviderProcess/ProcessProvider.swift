@@ -28,12 +28,16 @@ final class ProcessProvider: WorkspaceProvider, Sendable {
         var pluginUid: UInt32?
 
         enum CodingKeys: String, CodingKey {
-            case stateDir = "state_dir", owner, command, stopGraceMs = "stop_grace_ms", pluginUid = "plugin_uid"
+            case stateDir = "state_dir"
+            case owner, command
+            case stopGraceMs = "stop_grace_ms"
+            case pluginUid = "plugin_uid"
         }
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            stateDir = try c.decodeIfPresent(String.self, forKey: .stateDir)
+            stateDir =
+                try c.decodeIfPresent(String.self, forKey: .stateDir)
                 ?? FileManager.default.currentDirectoryPath + "/.molecule/process"
             owner = try c.decodeIfPresent(String.self, forKey: .owner) ?? "default"
             command = try c.decodeIfPresent([String].self, forKey: .command) ?? ["/bin/sh", "-c", "while :; do sleep 1; done"]
@@ -46,18 +50,16 @@ final class ProcessProvider: WorkspaceProvider, Sendable {
 
     let config: Config
     let layout: StateLayout
-    /// Serialises verbs per workspace (striped by id) so provision/stop/pause of one workspace never interleave.
-    private let stripes: [NSLock] = (0..<64).map { _ in NSLock() }
+    /// Serialises verbs per workspace so provision/stop/pause of one workspace never interleave.
+    private let locks = WorkspaceLocks()
 
     init(configuration: ProviderConfiguration) throws {
         config = try configuration.decode(Config.self, provider: Self.name)
         layout = StateLayout(root: URL(fileURLWithPath: config.stateDir, isDirectory: true))
     }
 
-    func locked<T>(_ workspaceId: String, _ body: () throws -> T) throws -> T {
-        var hash: UInt32 = 2_166_136_261
-        for byte in workspaceId.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        return try stripes[Int(hash % UInt32(stripes.count))].withLock { try body() }
+    func locked<T: Sendable>(_ workspaceId: String, _ body: () throws -> T) throws -> T {
+        try locks.withLock(workspaceId, body)
     }
 
     // MARK: Core verbs
@@ -74,14 +76,14 @@ final class ProcessProvider: WorkspaceProvider, Sendable {
             if var meta = workspace.readMeta(), meta.state == .running {
                 if let group = meta.group, group.isAlive {
                     // Idempotent: the running instance is the answer, and it gets the token this request carries.
-                    if let token = request.token { try workspace.writeConfigFile(".auth_token", Data(token.utf8), permissions: 0o600) }
+                    if let token = request.token { try workspace.writeToken(token) }
                     return ProvisionResponse(instanceRef: group.reference, state: .running, address: "127.0.0.1")
                 }
                 meta.state = .stopped
                 try workspace.writeMeta(meta)
             }
             if let adopted = try adoptUntracked(workspace) {
-                if let token = request.token { try workspace.writeConfigFile(".auth_token", Data(token.utf8), permissions: 0o600) }
+                if let token = request.token { try workspace.writeToken(token) }
                 return ProvisionResponse(instanceRef: adopted.reference, state: .running, address: "127.0.0.1")
             }
             return try start(workspace, request: request, context: context)
@@ -91,19 +93,13 @@ final class ProcessProvider: WorkspaceProvider, Sendable {
     /// Spawns the workspace's process group and records it. The caller holds the workspace's lock.
     func start(_ workspace: WorkspaceDirectory, request: ProvisionRequest, context: CallContext) throws -> ProvisionResponse {
         try workspace.create()
-        if let token = request.token {
-            try workspace.writeConfigFile(".auth_token", Data(token.utf8), permissions: 0o600)
-        }
-        var env = ProcessInfo.processInfo.environment.filter { ["PATH", "HOME", "LANG", "TMPDIR", "USER"].contains($0.key) }
-        env.merge(request.env) { _, new in new }
-        env["WORKSPACE_ID"] = request.workspaceId
-        env["WORKSPACE_CONFIG_PATH"] = workspace.configs.path
-        env["CONFIGS_DIR"] = workspace.configs.path
-        env["MOLECULE_WORKSPACE_TOKEN_FILE"] = workspace.configs.appendingPathComponent(".auth_token").path
-        env["MOLECULE_OWNER"] = config.owner
-        env["MOLECULE_STATE_DIR"] = layout.root.path
-        env["MOLECULE_MANAGED"] = "true"
-        if let platformUrl = request.platformUrl { env["PLATFORM_URL"] = platformUrl }
+        if let token = request.token { try workspace.writeToken(token) }
+        // The labels let a restarted provider find the group in /proc (see ProcessGroup.labelled).
+        let env = AgentEnvironment(request: request).variables(
+            filesRoot: workspace.configs.path,
+            base: ProcessInfo.processInfo.environment.filter { ["PATH", "HOME", "LANG", "TMPDIR", "USER"].contains($0.key) },
+            labels: [ProcessGroup.Label.owner: config.owner, ProcessGroup.Label.stateDir: layout.root.path, ProcessGroup.Label.managed: "true"]
+        )
         let command = request.command ?? config.command
         let group = try ProcessGroup.spawn(
             command: command,
@@ -191,7 +187,8 @@ final class ProcessProvider: WorkspaceProvider, Sendable {
         }
         // Labelled groups that no metadata records (a crash between spawn and record): owned, so listed.
         let tracked = Set(resources.filter { $0.kind == .instance }.map(\.workspaceId))
-        for untracked in ProcessGroup.labelled(stateDir: layout.root.path) where untracked.owner == owner && !tracked.contains(untracked.workspaceId) {
+        for untracked in ProcessGroup.labelled(stateDir: layout.root.path) where untracked.owner == owner && !tracked.contains(untracked.workspaceId)
+        {
             resources.append(
                 OwnedResource(
                     workspaceId: untracked.workspaceId, kind: .instance, ref: untracked.group.reference, owner: owner, state: untracked.group.state,

@@ -23,12 +23,12 @@ struct StateLayout: Sendable {
 
     /// The directory of workspace `id`, after validating the id (it becomes a path component).
     func workspace(_ id: String) throws(ProviderError) -> WorkspaceDirectory {
-        try Self.validateId(id, what: "workspace_id")
+        try Identifier.validateWorkspaceId(id)
         return WorkspaceDirectory(root: workspacesDir.appendingPathComponent(id, isDirectory: true), id: id)
     }
 
     func snapshot(_ id: String) throws(ProviderError) -> URL {
-        try Self.validateId(id, what: "snapshot_id")
+        try Identifier.validateSnapshotId(id)
         return snapshotsDir.appendingPathComponent(id, isDirectory: true)
     }
 
@@ -43,14 +43,6 @@ struct StateLayout: Sendable {
             guard let data = try? Data(contentsOf: snapshotsDir.appendingPathComponent(name).appendingPathComponent("meta.json"))
             else { return nil }
             return try? JSONDecoder().decode(SnapshotMeta.self, from: data)
-        }
-    }
-
-    static func validateId(_ id: String, what: String) throws(ProviderError) {
-        let ok = !id.isEmpty && id.utf8.count <= 128 && !id.hasPrefix(".")
-            && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }
-        if !ok {
-            throw .invalidArgument("\(what) \"\(id)\" is invalid: use 1-128 letters, digits, '-', '_' or '.', not starting with '.'")
         }
     }
 }
@@ -111,9 +103,13 @@ struct WorkspaceDirectory: Sendable {
         return self
     }
 
-    func writeConfigFile(_ name: String, _ data: Data, permissions: Int) throws {
-        let url = configs.appendingPathComponent(name)
-        try data.write(to: url, options: .atomic)
-        try FileManager.default.setAttributes([.posixPermissions: permissions], ofItemAtPath: url.path)
+    /// Writes the workspace's token where ``AgentEnvironment`` tells the agent to read it (0600).
+    func writeToken(_ token: String) throws {
+        let url = configs.appendingPathComponent(AgentEnvironment.tokenFileName)
+        try Data(token.utf8).write(to: url, options: .atomic)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
     }
+
+    /// The files root, with ``FilePolicy`` applied to every path.
+    var filesRoot: LocalFilesRoot { LocalFilesRoot(path: configs.path) }
 }

@@ -1,4 +1,3 @@
-
 /// An error a provider answers from a verb, mapped 1:1 onto the ABI's `mp_result`.
 ///
 /// Throw one of the static constructors (``notFound(_:)``, ``unavailable(_:nativeCode:)``, …). Any other Swift error

@@ -62,7 +62,9 @@ public struct ProviderManifest: Sendable, Hashable, Codable {
         if name.utf8.count > Self.maxNameBytes {
             return "manifest name is \(name.utf8.count) bytes long; the limit is \(Self.maxNameBytes) (plain ASCII)"
         }
-        if name.unicodeScalars.contains(where: { !($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0))) }) {
+        if name.unicodeScalars.contains(where: {
+            !($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)))
+        }) {
             return "manifest name \"\(name)\" may contain only ASCII letters, digits, '-', '_' and '.'"
         }
         if !Self.isSemver(version) { return "manifest version \"\(version)\" is not a semantic version (MAJOR.MINOR.PATCH)" }

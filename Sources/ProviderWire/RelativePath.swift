@@ -28,13 +28,8 @@ public struct RelativePath: Sendable, Hashable, CustomStringConvertible {
         components = parts
     }
 
-    /// A plugin name: one path component of letters, digits, `-`, `_`, `.` (not starting with `.`).
+    /// A plugin name: one path component following ``Identifier``'s rule.
     public static func validatePluginName(_ name: String) throws(ProviderError) {
-        let allowed = name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }
-        if name.isEmpty || name.count > 128 || !allowed || name.hasPrefix(".") {
-            throw .invalidArgument(
-                "plugin name \"\(name)\" is invalid: use 1-128 letters, digits, '-', '_' or '.', not starting with '.'"
-            )
-        }
+        try Identifier.validate(name, what: "plugin name")
     }
 }

@@ -149,7 +149,8 @@ public struct TarArchive: Sendable {
             }
             switch entry.kind {
             case .file:
-                out += Self.header(name: name, mode: entry.mode, size: entry.contents.count, typeflag: UInt8(ascii: "0"), link: "", uid: entry.uid, gid: entry.gid)
+                out += Self.header(
+                    name: name, mode: entry.mode, size: entry.contents.count, typeflag: UInt8(ascii: "0"), link: "", uid: entry.uid, gid: entry.gid)
                 Self.appendPadded(entry.contents, to: &out)
             case .directory:
                 out += Self.header(name: name, mode: entry.mode, size: 0, typeflag: UInt8(ascii: "5"), link: "", uid: entry.uid, gid: entry.gid)

@@ -10,7 +10,9 @@ import Testing
 /// real EC2 API and sshd is tested in HostTests/EC2ProviderTests (moto + a loopback sshd).
 struct EC2LogicTests {
     static func errorBody(_ code: String, _ message: String = "m") -> [UInt8] {
-        Array("<?xml version=\"1.0\"?><Response><Errors><Error><Code>\(code)</Code><Message>\(message)</Message></Error></Errors><RequestID>r</RequestID></Response>".utf8)
+        Array(
+            "<?xml version=\"1.0\"?><Response><Errors><Error><Code>\(code)</Code><Message>\(message)</Message></Error></Errors><RequestID>r</RequestID></Response>"
+                .utf8)
     }
 
     @Test(arguments: [
@@ -43,7 +45,8 @@ struct EC2LogicTests {
         #expect(failure.isRetryable && failure.code == "HTTP502")
         let error = failure.providerError(action: "DescribeInstances", attempts: 4)
         #expect(error.status == .unavailable && error.message.contains("4 attempts"))
-        let json = EC2Failure(response: CurlResponse(status: 400, body: Array(#"{"__type":"com.amazon#InvalidArgsException","Message":"bad key"}"#.utf8)))
+        let json = EC2Failure(
+            response: CurlResponse(status: 400, body: Array(#"{"__type":"com.amazon#InvalidArgsException","Message":"bad key"}"#.utf8)))
         #expect(json.code == "InvalidArgsException" && json.providerError(action: "SendSSHPublicKey", attempts: 1).status == .invalidArgument)
     }
 
@@ -61,7 +64,8 @@ struct EC2LogicTests {
         let instances = EC2Instance.all(in: document)
         #expect(instances.map(\.id) == ["i-1", "i-2"])
         #expect(instances[0].tags == ["molecule:workspace-id": "ws-a", "molecule:owner": "o & co"])
-        #expect(instances[0].privateAddress == "10.0.0.5" && instances[0].publicAddress == "54.1.2.3" && instances[0].availabilityZone == "us-east-1a")
+        #expect(
+            instances[0].privateAddress == "10.0.0.5" && instances[0].publicAddress == "54.1.2.3" && instances[0].availabilityZone == "us-east-1a")
         #expect(instances[0].launchTime == Date(timeIntervalSince1970: 1_795_320_000))
         #expect(instances.map(\.instanceState) == [.running, .paused])
         #expect(document.value("nextToken") == "tok")
@@ -119,8 +123,10 @@ struct EC2LogicTests {
     @Test func clientTokensAreStableBoundedAndDistinct() {
         let long = String(repeating: "w", count: 128)
         let tokens = [
-            EC2Provider.clientToken(workspaceId: "a", owner: "o", generation: 0), EC2Provider.clientToken(workspaceId: "a", owner: "o", generation: 1),
-            EC2Provider.clientToken(workspaceId: "a", owner: "p", generation: 0), EC2Provider.clientToken(workspaceId: long, owner: "o", generation: 15),
+            EC2Provider.clientToken(workspaceId: "a", owner: "o", generation: 0),
+            EC2Provider.clientToken(workspaceId: "a", owner: "o", generation: 1),
+            EC2Provider.clientToken(workspaceId: "a", owner: "p", generation: 0),
+            EC2Provider.clientToken(workspaceId: long, owner: "o", generation: 15),
         ]
         #expect(Set(tokens).count == tokens.count)
         #expect(tokens.allSatisfy { $0.utf8.count <= 64 && $0.allSatisfy(\.isASCII) })
