@@ -53,19 +53,25 @@ for _ in 0..<2_000 {
 }
 
 print("\n1. no-op verb round trip (inspect: JSON request in, JSON response out)")
-let direct = report("direct Swift call, same JSON work (baseline)", sample(iterations) {
-    let bytes = try! WireCoding.encode(request)
-    let decoded = try! WireCoding.decode(WorkspaceRef.self, from: bytes)
-    let response = try! WireCoding.encode(InspectResponse(state: decoded.workspaceId.isEmpty ? .running : .absent))
-    _ = try! WireCoding.decode(InspectResponse.self, from: response)
-})
-let abi = report("through the C ABI (libProviderNoop.so)", sample(iterations) {
-    let bytes = try! WireCoding.encode(request)
-    let response = try! instance.invokeOnCurrentThread(.inspect, request: bytes).get()
-    _ = try! WireCoding.decode(InspectResponse.self, from: response)
-})
-print(String(format: "  ABI crossing cost: median %+.3f µs (%.2f× the direct call); target ≤ 2 µs per round trip: %@",
-    abi.median - direct.median, abi.median / direct.median, abi.median <= 2 ? "met" : "NOT met"))
+let direct = report(
+    "direct Swift call, same JSON work (baseline)",
+    sample(iterations) {
+        let bytes = try! WireCoding.encode(request)
+        let decoded = try! WireCoding.decode(WorkspaceRef.self, from: bytes)
+        let response = try! WireCoding.encode(InspectResponse(state: decoded.workspaceId.isEmpty ? .running : .absent))
+        _ = try! WireCoding.decode(InspectResponse.self, from: response)
+    })
+let abi = report(
+    "through the C ABI (libProviderNoop.so)",
+    sample(iterations) {
+        let bytes = try! WireCoding.encode(request)
+        let response = try! instance.invokeOnCurrentThread(.inspect, request: bytes).get()
+        _ = try! WireCoding.decode(InspectResponse.self, from: response)
+    })
+print(
+    String(
+        format: "  ABI crossing cost: median %+.3f µs (%.2f× the direct call); target ≤ 2 µs per round trip: %@",
+        abi.median - direct.median, abi.median / direct.median, abi.median <= 2 ? "met" : "NOT met"))
 
 print("\n2. the Host's call path (worker thread + deadline), awaited from async code")
 let asyncCount = min(iterations, 20_000)
@@ -88,8 +94,10 @@ for i in 0..<asyncCount {
     isolatedSamples[i] = MonotonicClock.now() - start
 }
 let outOfProcess = report("ProviderInstance.call, isolation: process", isolatedSamples.sorted())
-print(String(format: "  out-of-process / in-process: %.2f× (median %+.3f µs); target ≤ 50 µs median: %@",
-    outOfProcess.median / hop.median, outOfProcess.median - hop.median, outOfProcess.median <= 50 ? "met" : "NOT met"))
+print(
+    String(
+        format: "  out-of-process / in-process: %.2f× (median %+.3f µs); target ≤ 50 µs median: %@",
+        outOfProcess.median / hop.median, outOfProcess.median - hop.median, outOfProcess.median <= 50 ? "met" : "NOT met"))
 await isolated.shutdown()
 
 print("\n4. load + negotiate per provider (fresh copy of the file each time; target ≤ 5 ms)")
@@ -108,7 +116,9 @@ for (name, path) in libraries {
     }
     loads.sort()
     let size = ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) / 1024
-    print(String(format: "  %-10@ median %7.3f ms   max %7.3f ms   (%d KiB, %d loads)", name as NSString,
-        Double(loads[loads.count / 2]) / 1e6, Double(loads.last!) / 1e6, size, loads.count))
+    print(
+        String(
+            format: "  %-10@ median %7.3f ms   max %7.3f ms   (%d KiB, %d loads)", name as NSString,
+            Double(loads[loads.count / 2]) / 1e6, Double(loads.last!) / 1e6, size, loads.count))
 }
 await instance.shutdown()

@@ -22,7 +22,10 @@ public struct ProviderRuntimeStatus: Sendable, Hashable, Codable {
     /// How many times the provider was reloaded.
     public var reloads: Int
 
-    public init(isolation: ProviderIsolation, runnerPid: Int32? = nil, restarts: Int = 0, lastCrash: String? = nil, lastCrashAt: String? = nil, reloads: Int = 0) {
+    public init(
+        isolation: ProviderIsolation, runnerPid: Int32? = nil, restarts: Int = 0, lastCrash: String? = nil, lastCrashAt: String? = nil,
+        reloads: Int = 0
+    ) {
         self.isolation = isolation
         self.runnerPid = runnerPid
         self.restarts = restarts

@@ -42,7 +42,10 @@ public final class ProviderInstance: Sendable {
         self.init(backend: backend, isolation: .inProcess, defaultTimeout: defaultTimeout, launch: nil, logger: library.logger, eventSink: nil)
     }
 
-    private init(backend: any ProviderBackend, isolation: ProviderIsolation, defaultTimeout: Duration, launch: ProviderLaunch?, logger: Logger, eventSink: ProviderEventSink?) {
+    private init(
+        backend: any ProviderBackend, isolation: ProviderIsolation, defaultTimeout: Duration, launch: ProviderLaunch?, logger: Logger,
+        eventSink: ProviderEventSink?
+    ) {
         self.current = Mutex(Generation(backend))
         self.isolation = isolation
         self.defaultTimeout = defaultTimeout
@@ -58,10 +61,14 @@ public final class ProviderInstance: Sendable {
         eventSink: ProviderEventSink? = nil
     ) async throws(ProviderStartError) -> ProviderInstance {
         let backend = try await makeBackend(launch, logger: logger, eventSink: eventSink)
-        return ProviderInstance(backend: backend, isolation: launch.isolation, defaultTimeout: launch.defaultTimeout, launch: launch, logger: logger, eventSink: eventSink)
+        return ProviderInstance(
+            backend: backend, isolation: launch.isolation, defaultTimeout: launch.defaultTimeout, launch: launch, logger: logger, eventSink: eventSink
+        )
     }
 
-    private static func makeBackend(_ launch: ProviderLaunch, logger: Logger, eventSink: ProviderEventSink?) async throws(ProviderStartError) -> any ProviderBackend {
+    private static func makeBackend(
+        _ launch: ProviderLaunch, logger: Logger, eventSink: ProviderEventSink?
+    ) async throws(ProviderStartError) -> any ProviderBackend {
         switch launch.isolation {
         case .process:
             return try await RunnerSupervisor.start(launch, logger: logger, eventSink: eventSink)
@@ -71,7 +78,8 @@ public final class ProviderInstance: Sendable {
                 throw .load(error)
             }
             do {
-                return try InProcessProvider(library: library, configuration: launch.configuration, threads: launch.threads, createTimeout: launch.createTimeout)
+                return try InProcessProvider(
+                    library: library, configuration: launch.configuration, threads: launch.threads, createTimeout: launch.createTimeout)
             } catch { throw .create(path: launch.path, error) }
         }
     }
@@ -127,7 +135,8 @@ public final class ProviderInstance: Sendable {
     /// the problem after a decode failed).
     static func invalidJSONError(_ body: [UInt8], provider: String, verb: Verb) -> ProviderCallError? {
         guard !body.isEmpty, (try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])) == nil else { return nil }
-        return ProviderCallError(status: .internal, message: "provider \(provider) answered \(verb) with a body that is not valid JSON", provider: provider, verb: verb)
+        return ProviderCallError(
+            status: .internal, message: "provider \(provider) answered \(verb) with a body that is not valid JSON", provider: provider, verb: verb)
     }
 
     /// Loads the library again (from `path`, or the same file), in a fresh runner or instance, and switches new calls
@@ -149,7 +158,8 @@ public final class ProviderInstance: Sendable {
             return old
         }
         reloads.add(1, ordering: .relaxed)
-        logger.info("provider reloaded", metadata: ["provider": "\(name)", "path": "\(launch.path)", "version": "\(backend.identity.manifest.version)"])
+        logger.info(
+            "provider reloaded", metadata: ["provider": "\(name)", "path": "\(launch.path)", "version": "\(backend.identity.manifest.version)"])
         Task { await old.retire() }
         return backend.identity
     }

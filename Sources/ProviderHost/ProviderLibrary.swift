@@ -75,10 +75,11 @@ public final class ProviderLibrary: @unchecked Sendable {
         }
         guard let symbol = dlsym(handle, MP_ENTRY_SYMBOL) else { throw .entryMissing(path: path) }
         let negotiate = unsafeBitCast(symbol, to: mp_negotiate_fn.self)
-        let sink = eventSink ?? { event in
-            let text = (try? WireCoding.encode(event.payload)).map { String(decoding: $0, as: UTF8.self) } ?? "?"
-            logger.debug("provider event", metadata: ["provider": "\(event.provider)", "event": "\(text)"])
-        }
+        let sink =
+            eventSink ?? { event in
+                let text = (try? WireCoding.encode(event.payload)).map { String(decoding: $0, as: UTF8.self) } ?? "?"
+                logger.debug("provider event", metadata: ["provider": "\(event.provider)", "event": "\(text)"])
+            }
         let services = HostServicesBridge.make(label: URL(fileURLWithPath: path).lastPathComponent, logger: logger, sink: sink, logSink: logSink)
         var offer = mp_host_offer()
         offer.struct_size = UInt32(MemoryLayout<mp_host_offer>.size)

@@ -30,7 +30,10 @@ import Testing
             backends.append(
                 Backend(
                     name: "docker", library: DockerEnvironment.library,
-                    options: ["socket": .string(DockerEnvironment.socket!), "image": .string(DockerEnvironment.image!), "owner": "crash-test", "network_mode": "host", "restart_policy": "no"],
+                    options: [
+                        "socket": .string(DockerEnvironment.socket!), "image": .string(DockerEnvironment.image!), "owner": "crash-test",
+                        "network_mode": "host", "restart_policy": "no",
+                    ],
                     command: ["/bin/sh", "-c", .string(script)]
                 )
             )
@@ -80,7 +83,9 @@ import Testing
                 for backend in backends {
                     for i in 0..<20 {
                         group.addTask {
-                            let body: JSONValue = ["name": .string("\(backend.name)-\(i)"), "provider": .string(backend.name), "config": ["command": backend.command]]
+                            let body: JSONValue = [
+                                "name": .string("\(backend.name)-\(i)"), "provider": .string(backend.name), "config": ["command": backend.command],
+                            ]
                             if (try? await Self.post(base + "/workspaces", body)) != nil { answered.increment() }
                         }
                     }
@@ -108,8 +113,11 @@ import Testing
         for backend in backends {
             let library = try ProviderLibrary.load(path: backend.library, logger: TestDatabase.quiet)
             let view = try ProviderInstance(library: library, configuration: backend.options)
-            let owned = Set(try await view.call(.listOwned, ListOwnedRequest(), as: ListOwnedResponse.self).resources.filter { $0.kind == .instance }.map(\.workspaceId))
-            let online = Set(rows.filter { $0["provider"]?.stringValue == backend.name && $0["status"] == "online" }.compactMap { $0["id"]?.stringValue })
+            let owned = Set(
+                try await view.call(.listOwned, ListOwnedRequest(), as: ListOwnedResponse.self).resources.filter { $0.kind == .instance }.map(
+                    \.workspaceId))
+            let online = Set(
+                rows.filter { $0["provider"]?.stringValue == backend.name && $0["status"] == "online" }.compactMap { $0["id"]?.stringValue })
             #expect(owned == online, "\(backend.name): leaked \(owned.subtracting(online).sorted()), missing \(online.subtracting(owned).sorted())")
             for id in online { _ = try await view.call(.stop, WorkspaceRef(workspaceId: id), as: StopResponse.self) }
             for id in Set(rows.filter { $0["provider"]?.stringValue == backend.name }.compactMap { $0["id"]?.stringValue }) {
@@ -144,7 +152,8 @@ import Testing
             let path = state.appendingPathComponent("host-\(replica).yaml").path
             try Data(config.utf8).write(to: URL(fileURLWithPath: path))
             let process = try BackgroundProcess.start(
-                [binary, "serve", "--config", path], environment: ["LOG_LEVEL": "warning"], logFile: state.appendingPathComponent("host-\(replica).log").path
+                [binary, "serve", "--config", path], environment: ["LOG_LEVEL": "warning"],
+                logFile: state.appendingPathComponent("host-\(replica).log").path
             )
             hosts.append((process, "http://127.0.0.1:\(port)"))
         }

@@ -61,10 +61,14 @@ struct DockerProviderTests {
         let library = try ProviderLibrary.load(path: DockerEnvironment.library, logger: TestDatabase.quiet)
         let instance = try ProviderInstance(
             library: library,
-            configuration: ["socket": .string(DockerEnvironment.socket!), "image": .string(DockerEnvironment.image!), "owner": .string(owner), "network_mode": "host"]
+            configuration: [
+                "socket": .string(DockerEnvironment.socket!), "image": .string(DockerEnvironment.image!), "owner": .string(owner),
+                "network_mode": "host",
+            ]
         )
         let id = UUID().uuidString.lowercased()
-        let started = try await instance.call(.provision, ProvisionRequest(workspaceId: id, command: ["sleep", "300"], token: "t0k3n"), as: ProvisionResponse.self)
+        let started = try await instance.call(
+            .provision, ProvisionRequest(workspaceId: id, command: ["sleep", "300"], token: "t0k3n"), as: ProvisionResponse.self)
         let container = try #require(try DockerEnvironment.engine("/containers/\(started.instanceRef)/json"))
         let short = String(id.replacingOccurrences(of: "-", with: "").prefix(12))
         #expect(container["Name"] == .string("/ws-\(short)"))
@@ -87,11 +91,15 @@ struct DockerProviderTests {
         let host = try await HostHarness(providers: [
             ProviderSpec(
                 name: "docker", library: DockerEnvironment.library,
-                options: ["socket": .string(DockerEnvironment.socket!), "image": .string(DockerEnvironment.image!), "network_mode": "host", "restart_policy": "no"]
+                options: [
+                    "socket": .string(DockerEnvironment.socket!), "image": .string(DockerEnvironment.image!), "network_mode": "host",
+                    "restart_policy": "no",
+                ]
             )
         ])
         defer { Task { await host.stop() } }
-        let created = try await host.request("POST", "/workspaces", json: ["name": "in-a-container", "config": ["command": ["/bin/sh", "-c", .string(agent)]]])
+        let created = try await host.request(
+            "POST", "/workspaces", json: ["name": "in-a-container", "config": ["command": ["/bin/sh", "-c", .string(agent)]]])
         let id = try #require(created["id"]?.stringValue, "\(created.text)")
         try await host.waitForStatus(id, ["online"], timeout: .seconds(60))
         #expect(try await host.request("POST", "/workspaces/\(id)/pause").status == 200)

@@ -48,9 +48,12 @@ enum EC2Environment {
         return .object(options)
     }
 
-    static func instance(owner: String, scratch: URL, endpoint: String? = nil, ssh: [String: JSONValue] = [:], retry: JSONValue? = nil) throws -> ProviderInstance {
+    static func instance(
+        owner: String, scratch: URL, endpoint: String? = nil, ssh: [String: JSONValue] = [:], retry: JSONValue? = nil
+    ) throws -> ProviderInstance {
         let library = try ProviderLibrary.load(path: library, logger: TestDatabase.quiet)
-        return try ProviderInstance(library: library, configuration: options(owner: owner, scratch: scratch, endpoint: endpoint, ssh: ssh, retry: retry))
+        return try ProviderInstance(
+            library: library, configuration: options(owner: owner, scratch: scratch, endpoint: endpoint, ssh: ssh, retry: retry))
     }
 
     /// `aws ec2 …` against moto (the tests' independent view), decoded.
@@ -62,7 +65,9 @@ enum EC2Environment {
 
     /// moto's instances carrying `tag=value`, optionally only in `states`.
     static func instances(tag: String, _ value: String, states: [String] = ["pending", "running", "stopping", "stopped"]) throws -> [JSONValue] {
-        let answer = try aws(["describe-instances", "--filters", "Name=tag:\(tag),Values=\(value)", "Name=instance-state-name,Values=\(states.joined(separator: ","))"])
+        let answer = try aws([
+            "describe-instances", "--filters", "Name=tag:\(tag),Values=\(value)", "Name=instance-state-name,Values=\(states.joined(separator: ","))",
+        ])
         return answer["Reservations"]?.arrayValue?.flatMap { $0["Instances"]?.arrayValue ?? [] } ?? []
     }
 
@@ -97,8 +102,10 @@ final class EC2FaultProxy: Sendable {
         let script = TestDatabase.root.appendingPathComponent("Tests/Fixtures/ec2_fault_proxy.py").path
         let portFile = directory.appendingPathComponent("port").path
         process = try BackgroundProcess.start(
-            ["/usr/bin/env", "python3", script, EC2Environment.endpoint ?? "", directory.appendingPathComponent("control.json").path,
-             directory.appendingPathComponent("requests.log").path, portFile],
+            [
+                "/usr/bin/env", "python3", script, EC2Environment.endpoint ?? "", directory.appendingPathComponent("control.json").path,
+                directory.appendingPathComponent("requests.log").path, portFile,
+            ],
             environment: [:], logFile: directory.appendingPathComponent("proxy.log").path
         )
         var port: String?
@@ -143,7 +150,9 @@ struct EC2ProviderTests {
         // moto's view: nothing of this owner still running, no configs volume left; the one snapshot AMI is kept.
         #expect(try EC2Environment.instances(tag: "molecule:owner", owner).isEmpty)
         #expect(try EC2Environment.configsVolumes(tag: "molecule:owner", owner).isEmpty)
-        let images = try EC2Environment.aws(["describe-images", "--owners", "self", "--filters", "Name=tag:molecule:owner,Values=\(owner)"])["Images"]?.arrayValue ?? []
+        let images =
+            try EC2Environment.aws(["describe-images", "--owners", "self", "--filters", "Name=tag:molecule:owner,Values=\(owner)"])["Images"]?
+            .arrayValue ?? []
         #expect(images.count == 1, "\(images.count) snapshot images")
         for image in images { if let id = image["ImageId"]?.stringValue { _ = try? EC2Environment.aws(["deregister-image", "--image-id", id]) } }
     }
@@ -287,7 +296,8 @@ struct EC2ProviderTests {
         // A link inside the root that points out of it is refused on every files verb.
         let outside = try EC2Environment.scratch("outside")
         defer { try? FileManager.default.removeItem(at: outside) }
-        try FileManager.default.createSymbolicLink(atPath: scratch.appendingPathComponent("files/\(id)/escape").path, withDestinationPath: outside.path)
+        try FileManager.default.createSymbolicLink(
+            atPath: scratch.appendingPathComponent("files/\(id)/escape").path, withDestinationPath: outside.path)
         let escape = WriteFileRequest(workspaceId: id, path: "escape/owned.txt", contentBase64: Data("x".utf8).base64EncodedString())
         do {
             _ = try await tofu.call(.writeFile, escape, as: FileWriteResponse.self)
@@ -349,7 +359,9 @@ struct EC2ProviderTests {
         let scratch = try EC2Environment.scratch("host")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let owner = "ec2-host-\(UUID().uuidString.prefix(8).lowercased())"
-        let host = try await HostHarness(providers: [ProviderSpec(name: "ec2", library: EC2Environment.library, options: EC2Environment.options(owner: owner, scratch: scratch))])
+        let host = try await HostHarness(providers: [
+            ProviderSpec(name: "ec2", library: EC2Environment.library, options: EC2Environment.options(owner: owner, scratch: scratch))
+        ])
         defer { Task { await host.stop() } }
         let created = try await host.request("POST", "/workspaces", json: ["name": "on-ec2", "provider": "ec2"])
         let id = try #require(created["id"]?.stringValue, "\(created.text)")
@@ -360,7 +372,8 @@ struct EC2ProviderTests {
 
         // Nothing runs inside moto's instance: the test is the agent, with the token the provider wrote over SSH.
         let token = try #require(try? String(contentsOf: scratch.appendingPathComponent("files/\(id)/.auth_token"), encoding: .utf8))
-        let registered = try await host.request("POST", "/registry/register", auth: .token(token), json: ["id": .string(id), "agent_card": ["name": "ec2-agent"]])
+        let registered = try await host.request(
+            "POST", "/registry/register", auth: .token(token), json: ["id": .string(id), "agent_card": ["name": "ec2-agent"]])
         #expect(registered.status == 200, "\(registered.text)")
         _ = try await host.request("POST", "/registry/heartbeat", auth: .token(token), json: ["workspace_id": .string(id), "error_rate": 0])
         try await host.waitForStatus(id, ["online"])
@@ -409,7 +422,12 @@ struct EC2ProviderTests {
         let owner = "ec2-reaper-\(UUID().uuidString.prefix(8).lowercased())"
         let ours = try EC2Environment.instance(owner: owner, scratch: scratch)
         let theirs = try EC2Environment.instance(owner: owner + "-other", scratch: scratch)
-        defer { Task { await ours.shutdown(); await theirs.shutdown() } }
+        defer {
+            Task {
+                await ours.shutdown()
+                await theirs.shutdown()
+            }
+        }
         let orphan = UUID().uuidString.lowercased()
         let foreign = UUID().uuidString.lowercased()
         _ = try await ours.call(.provision, ProvisionRequest(workspaceId: orphan), as: ProvisionResponse.self)
@@ -434,7 +452,9 @@ struct EC2ProviderTests {
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(volumes.isEmpty, "the orphan's configs volume was not removed")
-        #expect(try EC2Environment.instances(tag: "molecule:workspace-id", foreign, states: ["running"]).count == 1, "another owner's instance was touched")
+        #expect(
+            try EC2Environment.instances(tag: "molecule:workspace-id", foreign, states: ["running"]).count == 1,
+            "another owner's instance was touched")
         _ = try await theirs.call(.stop, WorkspaceRef(workspaceId: foreign), as: StopResponse.self)
         _ = try await theirs.call(.removeStorage, WorkspaceRef(workspaceId: foreign), as: RemoveStorageResponse.self)
 
@@ -443,7 +463,8 @@ struct EC2ProviderTests {
         try await host.waitForInstance(id, timeout: .seconds(60))
         let instanceRef = try #require(try await host.request("GET", "/workspaces/\(id)")["instance_ref"]?.stringValue)
         let token = try #require(try? String(contentsOf: scratch.appendingPathComponent("files/\(id)/.auth_token"), encoding: .utf8))
-        #expect(try await host.request("POST", "/registry/register", auth: .token(token), json: ["id": .string(id), "agent_card": [:]]).status == 200)
+        #expect(
+            try await host.request("POST", "/registry/register", auth: .token(token), json: ["id": .string(id), "agent_card": [:]]).status == 200)
         try await host.waitForStatus(id, ["online"])
         _ = try EC2Environment.aws(["terminate-instances", "--instance-ids", instanceRef])
         try await host.waitForStatus(id, ["offline"], timeout: .seconds(15))
@@ -461,7 +482,9 @@ struct EC2ProviderTests {
         let before = EC2Environment.acceptedConnections()
         for round in 0..<3 {
             let content = Data("round \(round)".utf8)
-            _ = try await instance.call(.writeFile, WriteFileRequest(workspaceId: id, path: "r.txt", contentBase64: content.base64EncodedString()), as: FileWriteResponse.self)
+            _ = try await instance.call(
+                .writeFile, WriteFileRequest(workspaceId: id, path: "r.txt", contentBase64: content.base64EncodedString()), as: FileWriteResponse.self
+            )
             let read = try await instance.call(.readFile, FilePathRequest(workspaceId: id, path: "r.txt"), as: FileContent.self)
             #expect(Data(base64Encoded: read.contentBase64) == content)
             _ = try await instance.call(.listFiles, ListFilesRequest(workspaceId: id), as: ListFilesResponse.self)
@@ -479,7 +502,8 @@ struct EC2ProviderTests {
         try Data("x".utf8).write(to: lostAndFound.appendingPathComponent("#12"))
         let deep = try await instance.call(.listFiles, ListFilesRequest(workspaceId: id, depth: 3), as: ListFilesResponse.self)
         #expect(deep.files.map(\.path) == ["r.txt"], "\(deep.files)")
-        #expect(EC2Environment.acceptedConnections() - before == 1, "12 files verbs opened \(EC2Environment.acceptedConnections() - before) connections")
+        #expect(
+            EC2Environment.acceptedConnections() - before == 1, "12 files verbs opened \(EC2Environment.acceptedConnections() - before) connections")
         _ = try await instance.call(.stop, WorkspaceRef(workspaceId: id), as: StopResponse.self)
         _ = try await instance.call(.removeStorage, WorkspaceRef(workspaceId: id), as: RemoveStorageResponse.self)
     }

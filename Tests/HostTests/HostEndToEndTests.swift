@@ -65,11 +65,15 @@ import Testing
         #expect(gone["error"] == "workspace removed")
         #expect(try await host.request("GET", "/workspaces/\(id)?include_removed=true")["status"] == "removed")
         let events = try await host.request("GET", "/events/\(id)")
-        let types = Set(events.json.flatMap { value -> [String]? in
-            guard case .array(let items) = value else { return nil }
-            return items.compactMap { $0["event_type"]?.stringValue }
-        } ?? [])
-        #expect(types.isSuperset(of: ["WORKSPACE_CREATED", "WORKSPACE_PROVISIONED", "WORKSPACE_ONLINE", "WORKSPACE_DEGRADED", "WORKSPACE_PAUSED", "WORKSPACE_REMOVED"]), "\(types)")
+        let types = Set(
+            events.json.flatMap { value -> [String]? in
+                guard case .array(let items) = value else { return nil }
+                return items.compactMap { $0["event_type"]?.stringValue }
+            } ?? [])
+        #expect(
+            types.isSuperset(of: [
+                "WORKSPACE_CREATED", "WORKSPACE_PROVISIONED", "WORKSPACE_ONLINE", "WORKSPACE_DEGRADED", "WORKSPACE_PAUSED", "WORKSPACE_REMOVED",
+            ]), "\(types)")
     }
 
     @Test func aWorkspaceTokenOpensOnlyItsOwnWorkspace() async throws {
@@ -82,7 +86,8 @@ import Testing
             ("GET", "/workspaces/\(b)", nil), ("PATCH", "/workspaces/\(b)", ["name": "x"]), ("POST", "/workspaces/\(b)/restart", nil),
             ("POST", "/workspaces/\(b)/pause", nil), ("POST", "/workspaces/\(b)/resume", nil), ("POST", "/workspaces/\(b)/snapshot", nil),
             ("GET", "/workspaces/\(b)/boot-log", nil), ("GET", "/workspaces/\(b)/terminal/diagnose", nil), ("GET", "/workspaces/\(b)/files", nil),
-            ("GET", "/workspaces/\(b)/files/x", nil), ("PUT", "/workspaces/\(b)/files/x", ["content": "x"]), ("DELETE", "/workspaces/\(b)/files/x", nil),
+            ("GET", "/workspaces/\(b)/files/x", nil), ("PUT", "/workspaces/\(b)/files/x", ["content": "x"]),
+            ("DELETE", "/workspaces/\(b)/files/x", nil),
             ("GET", "/workspaces/\(b)/plugins", nil), ("POST", "/workspaces/\(b)/plugins", ["name": "p", "archive_base64": ""]),
             ("DELETE", "/workspaces/\(b)/plugins/p", nil), ("DELETE", "/workspaces/\(b)", nil),
             ("POST", "/registry/heartbeat", ["workspace_id": .string(b)]), ("POST", "/registry/register", ["id": .string(b), "agent_card": [:]]),
@@ -94,7 +99,10 @@ import Testing
             let anonymous = try await host.request(method, path, auth: .none, json: body)
             #expect(anonymous.status == 401, "\(method) \(path) without a token answered \(anonymous.status)")
         }
-        for (method, path) in [("GET", "/workspaces"), ("POST", "/workspaces"), ("GET", "/events"), ("GET", "/admin/providers"), ("GET", "/admin/workspaces/\(a)/test-token")] {
+        for (method, path) in [
+            ("GET", "/workspaces"), ("POST", "/workspaces"), ("GET", "/events"), ("GET", "/admin/providers"),
+            ("GET", "/admin/workspaces/\(a)/test-token"),
+        ] {
             let reply = try await host.request(method, path, auth: .token(tokenA), json: method == "POST" ? ["name": "z"] : nil)
             #expect(reply.status == 403, "admin route \(method) \(path) with a workspace token answered \(reply.status)")
         }
@@ -146,7 +154,8 @@ import Testing
     @Test func aWorkspaceWhoseProviderIsNotLoadedIsKeptAndAnswers503() async throws {
         let conninfo = try await TestDatabase.freshDatabase()
         let first = try await HostHarness(conninfo: conninfo)
-        let created = try await first.request("POST", "/workspaces", json: ["name": "orphan", "config": ["command": ["/bin/sh", "-c", "sleep 300"]]])
+        let created = try await first.request(
+            "POST", "/workspaces", json: ["name": "orphan", "config": ["command": ["/bin/sh", "-c", "sleep 300"]]])
         let id = try #require(created["id"]?.stringValue)
         try await first.waitForInstance(id)
         await first.stop()
@@ -154,9 +163,14 @@ import Testing
         let cExample = try ProviderFixtures.cExample()
         let second = try await HostHarness(providers: [ProviderSpec(name: "c-example", library: cExample)], conninfo: conninfo)
         defer { Task { await second.stop() } }
-        for (method, path) in [("POST", "/workspaces/\(id)/pause"), ("GET", "/workspaces/\(id)/files"), ("POST", "/workspaces/\(id)/restart"), ("DELETE", "/workspaces/\(id)")] {
+        for (method, path) in [
+            ("POST", "/workspaces/\(id)/pause"), ("GET", "/workspaces/\(id)/files"), ("POST", "/workspaces/\(id)/restart"),
+            ("DELETE", "/workspaces/\(id)"),
+        ] {
             let reply = try await second.request(method, path)
-            #expect(reply.status == 503 && reply["error"]?.stringValue?.contains("\"process\"") == true, "\(method) \(path): \(reply.status) \(reply.text)")
+            #expect(
+                reply.status == 503 && reply["error"]?.stringValue?.contains("\"process\"") == true,
+                "\(method) \(path): \(reply.status) \(reply.text)")
         }
         let row = try await second.request("GET", "/workspaces/\(id)")
         #expect(row["status"] == "provisioning" && row["provider"] == "process", "the row changed: \(row.text)")
@@ -170,8 +184,11 @@ import Testing
         let id = try #require(created["id"]?.stringValue)
         let token = try #require(created["connection"]?["auth_token"]?.stringValue)
         #expect(try await host.request("POST", "/registry/register", auth: .none, json: ["id": .string(id), "agent_card": [:]]).status == 401)
-        let registered = try await host.request("POST", "/registry/register", auth: .token(token), json: ["id": .string(id), "agent_card": ["name": "r"]])
-        #expect(registered.status == 200 && registered["status"] == "registered" && registered["platform_inbound_secret"]?.stringValue != nil, "\(registered.text)")
+        let registered = try await host.request(
+            "POST", "/registry/register", auth: .token(token), json: ["id": .string(id), "agent_card": ["name": "r"]])
+        #expect(
+            registered.status == 200 && registered["status"] == "registered" && registered["platform_inbound_secret"]?.stringValue != nil,
+            "\(registered.text)")
         let beat = try await host.request("POST", "/registry/heartbeat", auth: .token(token), json: ["workspace_id": .string(id), "error_rate": 0])
         #expect(beat.status == 200 && beat["platform_inbound_secret"] == registered["platform_inbound_secret"])
         #expect(try await host.request("POST", "/workspaces/\(id)/restart")["status"] == "noop")

@@ -85,12 +85,13 @@ final class HostHarness: Sendable {
         configuration.environment = .production
         configuration.enableTestTokens = true
         configuration.stateDirectory = stateDirectory.path
-        configuration.providers = providers ?? [
-            ProviderSpec(
-                name: "process", library: Self.productsDirectory.appendingPathComponent("libProviderProcess.so").path,
-                options: ["state_dir": .string(stateDirectory.appendingPathComponent("process").path), "stop_grace_ms": 1000]
-            )
-        ]
+        configuration.providers =
+            providers ?? [
+                ProviderSpec(
+                    name: "process", library: Self.productsDirectory.appendingPathComponent("libProviderProcess.so").path,
+                    options: ["state_dir": .string(stateDirectory.appendingPathComponent("process").path), "stop_grace_ms": 1000]
+                )
+            ]
         configure(&configuration)
         baseURL = "http://127.0.0.1:\(port)"
         let conninfo = if let conninfo { conninfo } else { try await TestDatabase.freshDatabase() }
@@ -192,7 +193,9 @@ final class HostHarness: Sendable {
         } while ContinuousClock.now < deadline
         let log = (try? await request("GET", "/workspaces/\(id)/boot-log"))?["content"]?.stringValue ?? "?"
         let events = (try? await request("GET", "/events/\(id)"))?.text ?? "?"
-        throw HarnessError("boot log: \(log.suffix(600)) events: \(events.suffix(800)) — workspace \(id) stayed \(last["status"]?.stringValue ?? "?") (\(last["last_sample_error"]?.stringValue ?? "")), wanted \(statuses.sorted())")
+        throw HarnessError(
+            "boot log: \(log.suffix(600)) events: \(events.suffix(800)) — workspace \(id) stayed \(last["status"]?.stringValue ?? "?") (\(last["last_sample_error"]?.stringValue ?? "")), wanted \(statuses.sorted())"
+        )
     }
 }
 

@@ -33,10 +33,12 @@ import Testing
     @Test func pluginInstallLandsInTheWorkspaceFilesAndUninstallRemovesIt() async throws {
         let host = try await HostHarness()
         defer { Task { await host.stop() } }
-        let created = try await host.request("POST", "/workspaces", json: ["name": "plugged", "config": ["command": ["/bin/sh", "-c", "sleep 300"]]])
+        let created = try await host.request(
+            "POST", "/workspaces", json: ["name": "plugged", "config": ["command": ["/bin/sh", "-c", "sleep 300"]]])
         let id = try #require(created["id"]?.stringValue)
         try await host.waitForInstance(id)
-        let archive = TarArchive(entries: [.init(path: try RelativePath("plugin.yaml"), kind: .file, mode: 0o644, contents: Array("name: p1\n".utf8))])
+        let archive = TarArchive(entries: [.init(path: try RelativePath("plugin.yaml"), kind: .file, mode: 0o644, contents: Array("name: p1\n".utf8))]
+        )
         let install = try await host.request(
             "POST", "/workspaces/\(id)/plugins",
             json: ["name": "p1", "archive_base64": .string(Data(archive.serialized()).base64EncodedString()), "restart": false]
@@ -78,7 +80,8 @@ import Testing
         let patched = try await host.request("PATCH", "/workspaces/\(copy)", json: ["name": "renamed", "tier": 2, "config": ["env": ["A": "1"]]])
         #expect(patched.status == 200 && patched["name"] == "renamed" && patched["tier"] == 2, "\(patched.text)")
         #expect(try await host.request("PATCH", "/workspaces/\(copy)", json: ["tier": 9]).status == 400)
-        let missing = try await host.request("POST", "/workspaces", json: ["name": "nosnap", "config": command, "snapshot_id": "snap-does-not-exist"])
+        let missing = try await host.request(
+            "POST", "/workspaces", json: ["name": "nosnap", "config": command, "snapshot_id": "snap-does-not-exist"])
         let failed = try await host.waitForStatus(try #require(missing["id"]?.stringValue), ["failed"])
         #expect(failed["last_sample_error"]?.stringValue?.contains("NOT_FOUND") == true, "\(failed.text)")
         for id in [source, copy] { _ = try await host.request("DELETE", "/workspaces/\(id)?purge=true") }

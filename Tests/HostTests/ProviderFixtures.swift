@@ -1,4 +1,5 @@
 import Foundation
+import HostAPI
 
 /// Provider libraries the Host tests load (compiled from the repository's C sources).
 enum ProviderFixtures {
@@ -35,5 +36,3 @@ enum ProviderFixtures {
         }
     }
 }
-
-import HostAPI

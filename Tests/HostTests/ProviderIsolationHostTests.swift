@@ -33,11 +33,14 @@ import Testing
         ]
         for hostile in loadable {
             specs.append(
-                ProviderSpec(name: hostile.name, library: try ProviderFixtures.hostile(hostile.file), timeoutSeconds: 2, killGraceMs: 500, restartBackoffMs: 50)
+                ProviderSpec(
+                    name: hostile.name, library: try ProviderFixtures.hostile(hostile.file), timeoutSeconds: 2, killGraceMs: 500, restartBackoffMs: 50
+                )
             )
         }
         for hostile in refused {
-            specs.append(ProviderSpec(name: hostile.file, library: try ProviderFixtures.hostile(hostile.file), loadTimeoutMs: 2000, createTimeoutMs: 2000))
+            specs.append(
+                ProviderSpec(name: hostile.file, library: try ProviderFixtures.hostile(hostile.file), loadTimeoutMs: 2000, createTimeoutMs: 2000))
         }
         return specs
     }
@@ -56,14 +59,18 @@ import Testing
         let providers = try await host.request("GET", "/admin/providers")
         let refusals = providers["refused"]?.arrayValue?.compactMap(\.stringValue) ?? []
         for hostile in Self.refused {
-            #expect(refusals.contains { $0.contains(hostile.file) && $0.contains(hostile.reason) }, "no refusal of \(hostile.file) naming \(hostile.reason): \(refusals)")
+            #expect(
+                refusals.contains { $0.contains(hostile.file) && $0.contains(hostile.reason) },
+                "no refusal of \(hostile.file) naming \(hostile.reason): \(refusals)")
         }
         let loaded = Set(providers["providers"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? [])
         #expect(loaded == Set(["process"] + Self.loadable.map(\.name)))
         #expect(providers["providers"]?.arrayValue?.allSatisfy { $0["isolation"] == "process" && $0["runner_pid"]?.numberValue != nil } == true)
 
         // One Process workspace, then one workspace per hostile provider.
-        let good = try #require(try await host.request("POST", "/workspaces", json: ["name": "good", "config": ["command": ["/bin/sh", "-c", "sleep 300"]]])["id"]?.stringValue)
+        let good = try #require(
+            try await host.request("POST", "/workspaces", json: ["name": "good", "config": ["command": ["/bin/sh", "-c", "sleep 300"]]])["id"]?
+                .stringValue)
         try await host.waitForInstance(good)
         var ids: [String: String] = [:]
         for hostile in Self.loadable {
@@ -115,7 +122,9 @@ import Testing
         }
         let after = try await restarted.request("GET", "/admin/providers")
         for provider in after["providers"]?.arrayValue ?? [] where provider["name"]?.stringValue != "hostile-listowned" {
-            #expect(provider["restarts"]?.numberValue == 0, "runner of \(provider["name"]?.stringValue ?? "?") restarted after the Host restart: \(provider)")
+            #expect(
+                provider["restarts"]?.numberValue == 0,
+                "runner of \(provider["name"]?.stringValue ?? "?") restarted after the Host restart: \(provider)")
         }
         #expect(ContinuousClock.now - settleStarted < .seconds(30))
         probeAgain.cancel()
@@ -129,7 +138,8 @@ import Testing
         let first = try await HostHarness(conninfo: conninfo) { $0.sweepers.intervalMs = 200 }
         var created: [String] = []
         for name in ["poisoned", "healthy"] {
-            let reply = try await first.request("POST", "/workspaces", json: ["name": .string(name), "config": ["command": ["/bin/sh", "-c", "sleep 300"]]])
+            let reply = try await first.request(
+                "POST", "/workspaces", json: ["name": .string(name), "config": ["command": ["/bin/sh", "-c", "sleep 300"]]])
             let id = try #require(reply["id"]?.stringValue)
             try await first.waitForInstance(id)
             created.append(id)

@@ -39,7 +39,8 @@ import Testing
         }
         defer { Task { await host.stop() } }
         let silent: JSONValue = ["command": ["/bin/sh", "-c", "sleep 300"]]
-        let quick = try #require(try await host.request("POST", "/workspaces", json: ["name": "q", "runtime": "impatient", "config": silent])["id"]?.stringValue)
+        let quick = try #require(
+            try await host.request("POST", "/workspaces", json: ["name": "q", "runtime": "impatient", "config": silent])["id"]?.stringValue)
         let patient = try #require(try await host.request("POST", "/workspaces", json: ["name": "p", "config": silent])["id"]?.stringValue)
         let failed = try await host.waitForStatus(quick, ["failed"], timeout: .seconds(10))
         #expect(failed["last_sample_error"]?.stringValue?.contains("provisioning timed out after 1 s") == true, "\(failed.text)")
@@ -60,7 +61,9 @@ import Testing
     @Test func aDeadInstanceTurnsItsWorkspaceOffline() async throws {
         let host = try await HostHarness(configure: Self.fast)
         defer { Task { await host.stop() } }
-        let id = try #require(try await host.request("POST", "/workspaces", json: ["name": "mortal", "config": ["command": ["/bin/sh", .string(Self.agent)]]])["id"]?.stringValue)
+        let id = try #require(
+            try await host.request("POST", "/workspaces", json: ["name": "mortal", "config": ["command": ["/bin/sh", .string(Self.agent)]]])["id"]?
+                .stringValue)
         let online = try await host.waitForStatus(id, ["online"])
         let pgid = try #require(online["instance_ref"]?.stringValue?.split(separator: ":").last.flatMap { Int32($0) })
         kill(-pgid, SIGKILL)
@@ -74,7 +77,8 @@ import Testing
         let created = try await host.request("POST", "/workspaces", json: ["name": "remote", "runtime": "external"])
         let id = try #require(created["id"]?.stringValue)
         let token = try #require(created["connection"]?["auth_token"]?.stringValue)
-        #expect(try await host.request("POST", "/registry/register", auth: .token(token), json: ["id": .string(id), "agent_card": [:]]).status == 200)
+        #expect(
+            try await host.request("POST", "/registry/register", auth: .token(token), json: ["id": .string(id), "agent_card": [:]]).status == 200)
         try await host.waitForStatus(id, ["online"])
         try await host.waitForStatus(id, ["awaiting_agent"], timeout: .seconds(10))  // stale after 1 s
         try await Task.sleep(for: .milliseconds(600))  // several stale-token passes run meanwhile
@@ -86,7 +90,8 @@ import Testing
     @Test func orphansAreReapedButNotAnotherOwnersAndDryRunOnlyReports() async throws {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("molecule-orphans-\(UUID().uuidString.prefix(6))")
         defer { try? FileManager.default.removeItem(at: state) }
-        let library = try ProviderLibrary.load(path: HostHarness.productsDirectory.appendingPathComponent("libProviderProcess.so").path, logger: TestDatabase.quiet)
+        let library = try ProviderLibrary.load(
+            path: HostHarness.productsDirectory.appendingPathComponent("libProviderProcess.so").path, logger: TestDatabase.quiet)
         func direct(_ owner: String) throws -> ProviderInstance {
             try ProviderInstance(library: library, configuration: ["state_dir": .string(state.path), "owner": .string(owner)])
         }

@@ -10,7 +10,9 @@ import Testing
     /// Returns why `header` does not match `lock`, or nil when it does.
     static func problem(header: String, lock: [String: String]) -> String? {
         guard let line = header.split(separator: "\n").first(where: { $0.hasPrefix("#define MP_ABI_VERSION ") }),
-            let version = Int(line.dropFirst("#define MP_ABI_VERSION ".count).trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "uU")))
+            let version = Int(
+                line.dropFirst("#define MP_ABI_VERSION ".count).trimmingCharacters(in: .whitespaces).trimmingCharacters(
+                    in: CharacterSet(charactersIn: "uU")))
         else { return "the header has no #define MP_ABI_VERSION" }
         let digest = SHA256.hash(data: Data(header.utf8)).map { String(format: "%02x", $0) }.joined()
         guard let pinned = lock["\(version)"] else {

@@ -78,7 +78,8 @@ import Testing
         #expect(result.seconds < 8, "took \(result.seconds) s")
         let report = try WireCoding.decode(JSONValue.self, from: Array(try Data(contentsOf: URL(fileURLWithPath: json))))
         #expect(report["passed"] == false)
-        #expect(report["cases"]?.arrayValue?.contains { $0["id"] == "run.interrupted" && ($0["message"]?.stringValue ?? "").contains("SIGTERM") } == true)
+        #expect(
+            report["cases"]?.arrayValue?.contains { $0["id"] == "run.interrupted" && ($0["message"]?.stringValue ?? "").contains("SIGTERM") } == true)
         #expect(FileManager.default.fileExists(atPath: junit))
     }
 }

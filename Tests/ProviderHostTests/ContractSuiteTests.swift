@@ -17,11 +17,16 @@ import Testing
         // The Docker provider needs an engine: scripts/test starts a private one and sets these.
         let environment = ProcessInfo.processInfo.environment
         if environment["DOCKER_HOST"] != nil, environment["MOLECULE_TEST_IMAGE"] != nil {
-            providers.append((TestSupport.productsDirectory.appendingPathComponent("libProviderDocker.so").path, examples.appendingPathComponent("docker.yaml").path))
+            providers.append(
+                (
+                    TestSupport.productsDirectory.appendingPathComponent("libProviderDocker.so").path,
+                    examples.appendingPathComponent("docker.yaml").path
+                ))
         }
         // The EC2 provider needs moto and a loopback sshd: scripts/test starts both and sets these.
         if environment["AWS_ENDPOINT_URL_EC2"] != nil, environment["MOLECULE_EC2_SSH_OVERRIDE"] != nil, environment["MOLECULE_EC2_SSH_KEY"] != nil {
-            providers.append((TestSupport.productsDirectory.appendingPathComponent("libProviderEC2.so").path, examples.appendingPathComponent("ec2.yaml").path))
+            providers.append(
+                (TestSupport.productsDirectory.appendingPathComponent("libProviderEC2.so").path, examples.appendingPathComponent("ec2.yaml").path))
         }
         return providers
     }

@@ -147,7 +147,8 @@ import Testing
             Issue.record("status 999 was taken as success")
         } catch {
             #expect(error.status == .internal)
-            #expect(error.message == "provider hostile-status answered provision with status 999, which is not in the ABI's taxonomy (message: weird)")
+            #expect(
+                error.message == "provider hostile-status answered provision with status 999, which is not in the ABI's taxonomy (message: weird)")
         }
         await instance.shutdown()
     }

@@ -35,7 +35,9 @@ import Testing
     @Test func parityMarkdownIsGeneratedFromTheCommittedResults() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.directory.path).filter { $0.hasSuffix(".json") }.sorted()
         #expect(!files.isEmpty)
-        let reports = try files.map { try JSONDecoder().decode(ContractReport.self, from: Data(contentsOf: Self.directory.appendingPathComponent($0))) }
+        let reports = try files.map {
+            try JSONDecoder().decode(ContractReport.self, from: Data(contentsOf: Self.directory.appendingPathComponent($0)))
+        }
         let markdown = ParityMatrix(reports: reports).markdown()
         if Self.updating {
             try Data(markdown.utf8).write(to: Self.document)

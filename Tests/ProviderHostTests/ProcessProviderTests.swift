@@ -9,7 +9,8 @@ import Testing
         let state = TestSupport.temporaryDirectory("process")
         defer { try? FileManager.default.removeItem(at: state) }
         let library = try ProviderLibrary.load(path: TestSupport.processProviderPath, logger: TestSupport.quietLogger)
-        let instance = try ProviderInstance(library: library, configuration: .object(["state_dir": .string(state.path), "stop_grace_ms": .number(500)]))
+        let instance = try ProviderInstance(
+            library: library, configuration: .object(["state_dir": .string(state.path), "stop_grace_ms": .number(500)]))
         let marker = "molecule-child-\(UUID().uuidString.prefix(8))"
         // The workload starts a grandchild that ignores SIGTERM; stop must still leave nothing behind.
         // Both shells carry the marker as their $0; `; :` keeps them from exec-ing into sleep.
@@ -49,7 +50,8 @@ import Testing
         let state = TestSupport.temporaryDirectory("signals")
         defer { try? FileManager.default.removeItem(at: state) }
         let library = try ProviderLibrary.load(path: TestSupport.processProviderPath, logger: TestSupport.quietLogger)
-        let instance = try ProviderInstance(library: library, configuration: .object(["state_dir": .string(state.path), "stop_grace_ms": .number(8000)]))
+        let instance = try ProviderInstance(
+            library: library, configuration: .object(["state_dir": .string(state.path), "stop_grace_ms": .number(8000)]))
         let marker = state.appendingPathComponent("graceful").path
         let command = ["/bin/sh", "-c", "trap 'echo graceful > \(marker); exit 0' TERM; while :; do sleep 0.05; done"]
         _ = try await instance.call(.provision, ProvisionRequest(workspaceId: "sig", command: command), as: ProvisionResponse.self)

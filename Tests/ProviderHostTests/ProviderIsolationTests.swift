@@ -8,7 +8,9 @@ import Testing
 /// costs that provider's in-flight calls (UNAVAILABLE naming the cause) and the runner is restarted; the bounds and
 /// the call-id table hold in both modes. Every test also proves the obvious: this process is still alive.
 @Suite struct ProviderIsolationTests {
-    static func launch(_ name: String, isolation: ProviderIsolation = .process, timeout: Duration = .seconds(10), grace: Duration = .milliseconds(300)) throws -> ProviderLaunch {
+    static func launch(
+        _ name: String, isolation: ProviderIsolation = .process, timeout: Duration = .seconds(10), grace: Duration = .milliseconds(300)
+    ) throws -> ProviderLaunch {
         ProviderLaunch(
             path: try TestSupport.hostile(name), isolation: isolation, threads: 4, defaultTimeout: timeout,
             loadTimeout: .seconds(2), createTimeout: .seconds(2),
@@ -38,14 +40,18 @@ import Testing
         } catch let error as ProviderStartError { return error }
     }
 
-    @Test(arguments: [("segv_verb", "killed by signal 11 (SIGSEGV)"), ("abort_verb", "killed by signal 6 (SIGABRT)"), ("exit_verb", "exited with status 0")])
+    @Test(arguments: [
+        ("segv_verb", "killed by signal 11 (SIGSEGV)"), ("abort_verb", "killed by signal 6 (SIGABRT)"), ("exit_verb", "exited with status 0"),
+    ])
     func aCrashingVerbCostsOnlyItsCallAndTheRunnerIsRestarted(file: String, cause: String) async throws {
         let instance = try await Self.start(file)
         defer { Task { await instance.shutdown() } }
         let firstPid = try #require(instance.runtime.runnerPid)
         let failure = try #require(await failure(instance, .provision))
         #expect(failure.status == .unavailable)
-        #expect(failure.message.contains(cause) && failure.message.contains("provider \(instance.name)") && failure.message.contains("provision"), "\(failure.message)")
+        #expect(
+            failure.message.contains(cause) && failure.message.contains("provider \(instance.name)") && failure.message.contains("provision"),
+            "\(failure.message)")
         // The next call gets a new runner; the old one is gone.
         let described = try await instance.call(.describe, request: Array("{}".utf8))
         #expect(String(decoding: described, as: UTF8.self).contains(instance.name))
@@ -57,7 +63,10 @@ import Testing
 
     @Test func aCrashInTheLibraryConstructorIsARefusalNamingTheExit() async throws {
         let error = try #require(try await startError("exit_constructor"))
-        guard case .load(.runnerFailed(_, let reason)) = error else { Issue.record("\(error)"); return }
+        guard case .load(.runnerFailed(_, let reason)) = error else {
+            Issue.record("\(error)")
+            return
+        }
         #expect(reason.contains("exited with status 0") && reason.contains("loading"), "\(reason)")
     }
 
@@ -116,7 +125,10 @@ import Testing
     @Test(arguments: [ProviderIsolation.process, .inProcess])
     func aTableSizeLieIsRefusedAtLoad(isolation: ProviderIsolation) async throws {
         let error = try #require(try await startError("vtable_size_lie", isolation: isolation))
-        guard case .load(.incompatibleTable(_, let reason)) = error else { Issue.record("\(error)"); return }
+        guard case .load(.incompatibleTable(_, let reason)) = error else {
+            Issue.record("\(error)")
+            return
+        }
         #expect(reason.contains("struct_size 2147483647"))
     }
 
@@ -124,7 +136,10 @@ import Testing
     func namesMustBePlainShortASCII(file: String, expected: String) async throws {
         for isolation in [ProviderIsolation.process, .inProcess] {
             let error = try #require(try await startError(file, isolation: isolation))
-            guard case .load(.malformedManifest(_, let reason)) = error else { Issue.record("\(error)"); continue }
+            guard case .load(.malformedManifest(_, let reason)) = error else {
+                Issue.record("\(error)")
+                continue
+            }
             #expect(reason.contains(expected), "\(reason)")
         }
     }
@@ -183,7 +198,10 @@ import Testing
         let started = ContinuousClock.now
         let error = try #require(try await startError("slow_constructor"))
         #expect(ContinuousClock.now - started < .seconds(6))
-        guard case .load(.timedOut(_, let phase, _)) = error else { Issue.record("\(error)"); return }
+        guard case .load(.timedOut(_, let phase, _)) = error else {
+            Issue.record("\(error)")
+            return
+        }
         #expect(phase.contains("loading"))
     }
 
@@ -192,7 +210,10 @@ import Testing
         let started = ContinuousClock.now
         let error = try #require(try await startError("slow_create", isolation: isolation))
         #expect(ContinuousClock.now - started < .seconds(6))
-        guard case .create(_, let failure) = error else { Issue.record("\(error)"); return }
+        guard case .create(_, let failure) = error else {
+            Issue.record("\(error)")
+            return
+        }
         #expect(failure.status == .deadlineExceeded && failure.message.contains("create"), "\(failure.message)")
     }
 
@@ -203,7 +224,8 @@ import Testing
         let state = TestSupport.temporaryDirectory("isolation-env")
         defer { try? FileManager.default.removeItem(at: state) }
         for (granted, expected) in [(false, false), (true, true)] {
-            var launch = ProviderLaunch(path: TestSupport.processProviderPath, configuration: ["state_dir": .string(state.path), "stop_grace_ms": 200])
+            var launch = ProviderLaunch(
+                path: TestSupport.processProviderPath, configuration: ["state_dir": .string(state.path), "stop_grace_ms": 200])
             if granted { launch.runner.passEnvironment.append("MOLECULE_TEST_*") }
             let instance = try await ProviderInstance.start(launch, logger: TestSupport.quietLogger)
             let pid = try #require(instance.runtime.runnerPid)
@@ -242,13 +264,15 @@ import Testing
         let instance = try await ProviderInstance.start(launch, logger: TestSupport.quietLogger)
         defer { Task { await instance.shutdown() } }
         let id = "reload-\(UUID().uuidString.prefix(8).lowercased())"
-        _ = try await instance.call(.provision, ProvisionRequest(workspaceId: id, command: ["/bin/sh", "-c", "sleep 60"], token: "t"), as: ProvisionResponse.self)
+        _ = try await instance.call(
+            .provision, ProvisionRequest(workspaceId: id, command: ["/bin/sh", "-c", "sleep 60"], token: "t"), as: ProvisionResponse.self)
         let firstPid = try #require(instance.runtime.runnerPid)
         let failures = Box<[String]>([])
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<200 {
                 group.addTask {
-                    let request = WriteFileRequest(workspaceId: id, path: "load/f\(index)", contentBase64: Data("\(index)".utf8).base64EncodedString())
+                    let request = WriteFileRequest(
+                        workspaceId: id, path: "load/f\(index)", contentBase64: Data("\(index)".utf8).base64EncodedString())
                     do { _ = try await instance.call(.writeFile, request, as: FileWriteResponse.self) } catch {
                         failures.value.withLock { $0.append("\(index): \(error)") }
                     }
@@ -285,7 +309,9 @@ import Testing
         )
         defer { Task { await instance.shutdown() } }
         let pid = instance.runtime.runnerPid
-        for (path, expected) in [(try TestSupport.hostile("exit_constructor"), "exited with status 0"), (try TestSupport.hostile("segv_verb"), "hostile-segv")] {
+        for (path, expected) in [
+            (try TestSupport.hostile("exit_constructor"), "exited with status 0"), (try TestSupport.hostile("segv_verb"), "hostile-segv"),
+        ] {
             do {
                 try await instance.reload(path: path)
                 Issue.record("reload to \(path) succeeded")

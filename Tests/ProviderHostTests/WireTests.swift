@@ -31,7 +31,9 @@ import Testing
         let directory = TestSupport.temporaryDirectory("tar")
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("src/sub"), withIntermediateDirectories: true)
         try Data("one".utf8).write(to: directory.appendingPathComponent("src/sub/one.txt"))
-        let tar = TestSupport.run(["tar", "-C", directory.appendingPathComponent("src").path, "-cf", directory.appendingPathComponent("a.tar").path, "."])
+        let tar = TestSupport.run([
+            "tar", "-C", directory.appendingPathComponent("src").path, "-cf", directory.appendingPathComponent("a.tar").path, ".",
+        ])
         #expect(tar.status == 0, "\(tar.stderr)")
         let parsed = try TarArchive(parsing: [UInt8](Data(contentsOf: directory.appendingPathComponent("a.tar"))))
         let file = try #require(parsed.entries.first { $0.path.string == "sub/one.txt" })

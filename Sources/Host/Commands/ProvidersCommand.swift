@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
+import ProviderHost
+import ProviderWire
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import ProviderHost
-import ProviderWire
 
 /// `molecule-host providers`: look at provider libraries.
 struct ProvidersCommand: AsyncParsableCommand {
@@ -48,7 +49,10 @@ struct ProvidersCommand: AsyncParsableCommand {
         func run() async throws {
             let data = try await options.request("GET", "/admin/providers")
             let object = try JSONSerialization.jsonObject(with: data)
-            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+            print(
+                String(
+                    decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]),
+                    as: UTF8.self))
         }
     }
 

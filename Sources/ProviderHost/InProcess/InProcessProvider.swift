@@ -47,7 +47,8 @@ final class InProcessProvider: ProviderBackend {
             library.vtable.free_result?(&error)
             let status = ProviderStatus(rawValue: answer.status).map { $0 == .ok ? .internal : $0 } ?? .internal
             return .failure(
-                ProviderCallError(status: status, message: answer.message ?? "create returned NULL without a message", provider: name, verb: .describe)
+                ProviderCallError(
+                    status: status, message: answer.message ?? "create returned NULL without a message", provider: name, verb: .describe)
             )
         }
         guard let created else {
@@ -89,7 +90,8 @@ final class InProcessProvider: ProviderBackend {
         completion: @escaping @Sendable (Result<[UInt8], ProviderCallError>) -> Void
     ) {
         guard let function = library.slot(verb) else {
-            completion(.failure(ProviderCallError(status: .unsupported, message: "provider \(name) does not support \(verb)", provider: name, verb: verb)))
+            completion(
+                .failure(ProviderCallError(status: .unsupported, message: "provider \(name) does not support \(verb)", provider: name, verb: verb)))
             return
         }
         if stuckCalls.load(ordering: .relaxed) >= threadCount {
@@ -145,7 +147,8 @@ final class InProcessProvider: ProviderBackend {
     }
 
     /// Runs on a worker thread: the actual C call, then copying and releasing the provider's result.
-    private func invoke(_ function: mp_verb_fn, verb: Verb, callId: UInt64, deadline: UInt64, request: [UInt8]) -> Result<[UInt8], ProviderCallError> {
+    private func invoke(_ function: mp_verb_fn, verb: Verb, callId: UInt64, deadline: UInt64, request: [UInt8]) -> Result<[UInt8], ProviderCallError>
+    {
         var call = mp_call()
         call.struct_size = UInt32(MemoryLayout<mp_call>.size)
         call.verb = verb.rawValue
@@ -175,7 +178,9 @@ final class InProcessProvider: ProviderBackend {
 
         func result(provider: String, verb: Verb) -> Result<[UInt8], ProviderCallError> {
             if let refusal {
-                return .failure(ProviderCallError(status: .internal, message: "provider \(provider) answered \(verb) with \(refusal)", provider: provider, verb: verb))
+                return .failure(
+                    ProviderCallError(
+                        status: .internal, message: "provider \(provider) answered \(verb) with \(refusal)", provider: provider, verb: verb))
             }
             guard let known = ProviderStatus(rawValue: status) else {
                 return .failure(
@@ -189,11 +194,14 @@ final class InProcessProvider: ProviderBackend {
             }
             guard known == .ok else {
                 let text = message.flatMap { $0.isEmpty ? nil : $0 } ?? "provider \(provider) answered \(known.name) to \(verb) without a message"
-                return .failure(ProviderCallError(status: known, message: text, retryable: retryable, nativeCode: nativeCode, provider: provider, verb: verb))
+                return .failure(
+                    ProviderCallError(status: known, message: text, retryable: retryable, nativeCode: nativeCode, provider: provider, verb: verb))
             }
             guard String(validating: body, as: UTF8.self) != nil else {
                 return .failure(
-                    ProviderCallError(status: .internal, message: "provider \(provider) answered \(verb) with a body that is not valid UTF-8", provider: provider, verb: verb)
+                    ProviderCallError(
+                        status: .internal, message: "provider \(provider) answered \(verb) with a body that is not valid UTF-8", provider: provider,
+                        verb: verb)
                 )
             }
             return .success(body)

@@ -1,7 +1,8 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// One end of the Host ↔ runner socket: whole frames in, whole frames out, each bounded by
 /// ``ProviderBounds/maxFrameBytes``. Reads block the calling thread (a dedicated reader thread); writes are
@@ -44,7 +45,10 @@ final class FrameSocket: Sendable {
         var done = 0
         while done < count {
             let n = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress! + done, count - done, 0) }
-            if n > 0 { done += n; continue }
+            if n > 0 {
+                done += n
+                continue
+            }
             if n == 0 { throw .closed }
             if errno == EINTR { continue }
             throw .io(errno)
@@ -58,7 +62,10 @@ final class FrameSocket: Sendable {
             var done = 0
             while done < frame.count {
                 let n = frame.withUnsafeBytes { send(descriptor, $0.baseAddress! + done, frame.count - done, Int32(MSG_NOSIGNAL)) }
-                if n >= 0 { done += n; continue }
+                if n >= 0 {
+                    done += n
+                    continue
+                }
                 if errno == EINTR { continue }
                 return errno
             }
@@ -74,7 +81,10 @@ final class FrameSocket: Sendable {
             var done = 0
             while done < frame.count {
                 let n = frame.withUnsafeBytes { send(descriptor, $0.baseAddress! + done, frame.count - done, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
-                if n > 0 { done += n; continue }
+                if n > 0 {
+                    done += n
+                    continue
+                }
                 if n < 0 && errno == EINTR { continue }
                 if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return done }
                 return done > 0 ? done : -1

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ProviderWire
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -80,7 +81,9 @@ final class RunnerConnection: Sendable {
     /// Sends the start instructions and waits (at most `timeout`) for the runner to load and create.
     func handshake(_ start: RunnerStart, path: String, timeout: Duration) async -> Result<ProviderIdentity, ProviderStartError> {
         let payload: [UInt8]
-        do { payload = try WireCoding.encode(start) } catch { return .failure(.load(.runnerFailed(path: path, reason: "could not be instructed: \(error)"))) }
+        do { payload = try WireCoding.encode(start) } catch {
+            return .failure(.load(.runnerFailed(path: path, reason: "could not be instructed: \(error)")))
+        }
         var frame = FrameBuilder(.start, capacity: payload.count)
         frame.append(contentsOf: payload)
         let bytes = frame.finished()
@@ -220,7 +223,9 @@ final class RunnerConnection: Sendable {
             let retryable = try parser.uint8() != 0
             let nativeCode = try parser.int32()
             let messageLength = Int(try parser.uint32())
-            guard messageLength <= ProviderBounds.maxMessageBytes + 64 else { throw FrameParser.Malformed(description: "message of \(messageLength) bytes") }
+            guard messageLength <= ProviderBounds.maxMessageBytes + 64 else {
+                throw FrameParser.Malformed(description: "message of \(messageLength) bytes")
+            }
             let message = String(decoding: try parser.bytes(messageLength), as: UTF8.self)
             let body = parser.rest()
             guard let pending = state.withLock({ $0.calls.removeValue(forKey: id) }) else { return }  // a late or unknown result
@@ -229,7 +234,10 @@ final class RunnerConnection: Sendable {
                 pending.answer(.success(body))
             } else {
                 let known = ProviderStatus(rawValue: status) ?? .internal
-                pending.answer(.failure(ProviderCallError(status: known, message: message, retryable: retryable, nativeCode: nativeCode, provider: provider, verb: pending.verb)))
+                pending.answer(
+                    .failure(
+                        ProviderCallError(
+                            status: known, message: message, retryable: retryable, nativeCode: nativeCode, provider: provider, verb: pending.verb)))
             }
         case .log:
             let level = try parser.uint8()
@@ -299,7 +307,8 @@ final class RunnerConnection: Sendable {
         if expected {
             logger.debug("provider runner ended", metadata: ["provider": "\(provider)", "pid": "\(pid)"])
         } else {
-            logger.error("provider runner died", metadata: ["provider": "\(provider)", "pid": "\(pid)", "reason": "\(reason)", "in_flight": "\(calls.count)"])
+            logger.error(
+                "provider runner died", metadata: ["provider": "\(provider)", "pid": "\(pid)", "reason": "\(reason)", "in_flight": "\(calls.count)"])
         }
         finishHandshake(.failure(.load(.runnerFailed(path: path, reason: reason + " while loading the library and creating its instance"))))
         for call in calls {

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ProviderWire
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -67,7 +68,9 @@ public enum ProviderRunnerServer {
                 do { (kind, payload) = try socket.read() } catch { lost(error) }
                 switch kind {
                 case .start:
-                    guard provider == nil, let start = try? WireCoding.decode(RunnerStart.self, from: payload) else { _exit(RunnerExit.protocolError) }
+                    guard provider == nil, let start = try? WireCoding.decode(RunnerStart.self, from: payload) else {
+                        _exit(RunnerExit.protocolError)
+                    }
                     provider = load(start)
                 case .call:
                     guard let provider else { _exit(RunnerExit.protocolError) }
@@ -110,13 +113,15 @@ public enum ProviderRunnerServer {
             }
             let library: ProviderLibrary
             do {
-                library = try ProviderLibrary.load(path: start.path, logger: logger, eventSink: events, logSink: logs, timeout: .milliseconds(start.loadTimeoutMs))
+                library = try ProviderLibrary.load(
+                    path: start.path, logger: logger, eventSink: events, logSink: logs, timeout: .milliseconds(start.loadTimeoutMs))
             } catch {
                 refuse(RunnerRefusal(load: error))
             }
             let configuration = (try? WireCoding.decode(JSONValue.self, from: start.configuration)) ?? .object([:])
             do {
-                let provider = try InProcessProvider(library: library, configuration: configuration, threads: start.threads, createTimeout: .milliseconds(start.createTimeoutMs))
+                let provider = try InProcessProvider(
+                    library: library, configuration: configuration, threads: start.threads, createTimeout: .milliseconds(start.createTimeoutMs))
                 guard let identity = try? WireCoding.encode(provider.identity) else { _exit(RunnerExit.protocolError) }
                 var frame = FrameBuilder(.ready, capacity: identity.count)
                 frame.append(contentsOf: identity)
@@ -138,10 +143,16 @@ public enum ProviderRunnerServer {
 
         private func call(_ provider: InProcessProvider, _ payload: [UInt8]) {
             var parser = FrameParser(payload)
-            guard let id = try? parser.uint64(), let rawVerb = try? parser.uint32(), let deadline = try? parser.uint64() else { _exit(RunnerExit.protocolError) }
+            guard let id = try? parser.uint64(), let rawVerb = try? parser.uint32(), let deadline = try? parser.uint64() else {
+                _exit(RunnerExit.protocolError)
+            }
             let request = parser.rest()
             guard let verb = Verb(rawValue: rawVerb) else {
-                answer(id, .failure(ProviderCallError(status: .unsupported, message: "verb \(rawVerb) is unknown to this runner", provider: provider.name, verb: .describe)))
+                answer(
+                    id,
+                    .failure(
+                        ProviderCallError(
+                            status: .unsupported, message: "verb \(rawVerb) is unknown to this runner", provider: provider.name, verb: .describe)))
                 return
             }
             let state = CallState()

@@ -1,5 +1,6 @@
 import Foundation
 import ProviderWire
+
 #if canImport(Glibc)
 import Glibc
 #endif

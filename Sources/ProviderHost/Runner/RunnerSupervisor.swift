@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ProviderWire
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -50,7 +51,9 @@ final class RunnerSupervisor: ProviderBackend {
     /// Starts the first runner; its refusal (load or create) is the caller's error.
     static func start(_ launch: ProviderLaunch, logger: Logger, eventSink: ProviderEventSink?) async throws(ProviderStartError) -> RunnerSupervisor {
         let placeholder = ProviderIdentity(
-            path: launch.path, manifest: ProviderManifest(name: URL(fileURLWithPath: launch.path).lastPathComponent, version: "0.0.0", abi: .init(min: 0, max: 0), verbs: [:]),
+            path: launch.path,
+            manifest: ProviderManifest(
+                name: URL(fileURLWithPath: launch.path).lastPathComponent, version: "0.0.0", abi: .init(min: 0, max: 0), verbs: [:]),
             manifestJSON: "{}", abiVersion: 0, hasManifestNote: false, loadNanoseconds: 0, supportedVerbs: []
         )
         let supervisor = RunnerSupervisor(launch: launch, logger: logger, eventSink: eventSink, identity: placeholder)
@@ -90,7 +93,11 @@ final class RunnerSupervisor: ProviderBackend {
         let configuration: [UInt8]
         do { configuration = try WireCoding.encode(launch.configuration) } catch {
             connection.discard()
-            return .failure(.create(path: launch.path, ProviderCallError(status: .invalidArgument, message: "configuration is not encodable: \(error)", provider: label, verb: .describe)))
+            return .failure(
+                .create(
+                    path: launch.path,
+                    ProviderCallError(status: .invalidArgument, message: "configuration is not encodable: \(error)", provider: label, verb: .describe)
+                ))
         }
         let start = RunnerStart(
             path: launch.path, configuration: configuration, threads: launch.threads,
@@ -101,7 +108,8 @@ final class RunnerSupervisor: ProviderBackend {
         switch await connection.handshake(start, path: launch.path, timeout: handshakeTimeout) {
         case .success(let identity):
             state.withLock { $0.identity = identity }
-            logger.info("provider runner started", metadata: ["provider": "\(identity.manifest.name)", "pid": "\(spawned.pid)", "path": "\(launch.path)"])
+            logger.info(
+                "provider runner started", metadata: ["provider": "\(identity.manifest.name)", "pid": "\(spawned.pid)", "path": "\(launch.path)"])
             return .success(connection)
         case .failure(let error):
             connection.discard()
@@ -118,7 +126,9 @@ final class RunnerSupervisor: ProviderBackend {
             state.lastCrashAt = Date()
             let initial = ProviderInstance.nanoseconds(launch.runner.restartBackoff)
             let lived = MonotonicClock.now() - connection.startedAt
-            state.backoff = lived >= ProviderInstance.nanoseconds(launch.runner.stableAfter) ? initial : min(max(initial, state.backoff * 2), ProviderInstance.nanoseconds(launch.runner.maxRestartBackoff))
+            state.backoff =
+                lived >= ProviderInstance.nanoseconds(launch.runner.stableAfter)
+                ? initial : min(max(initial, state.backoff * 2), ProviderInstance.nanoseconds(launch.runner.maxRestartBackoff))
             state.nextStartAt = MonotonicClock.now() &+ state.backoff
         }
     }
@@ -141,7 +151,9 @@ final class RunnerSupervisor: ProviderBackend {
                 let now = MonotonicClock.now()
                 if now < state.nextStartAt {
                     guard state.nextStartAt < deadline else {
-                        return .fail("is restarting its runner after it \(state.lastCrash ?? "died"); next attempt in \((state.nextStartAt - now) / 1_000_000) ms")
+                        return .fail(
+                            "is restarting its runner after it \(state.lastCrash ?? "died"); next attempt in \((state.nextStartAt - now) / 1_000_000) ms"
+                        )
                     }
                     return .wait(state.nextStartAt - now)
                 }
@@ -152,7 +164,8 @@ final class RunnerSupervisor: ProviderBackend {
             switch next {
             case .ready(let connection): return .success(connection)
             case .fail(let reason):
-                return .failure(ProviderCallError(status: .unavailable, message: "provider \(name) \(reason)", retryable: true, provider: name, verb: verb))
+                return .failure(
+                    ProviderCallError(status: .unavailable, message: "provider \(name) \(reason)", retryable: true, provider: name, verb: verb))
             case .wait(let nanoseconds):
                 try? await Task.sleep(for: .nanoseconds(Int64(nanoseconds)))
             case .join(let task):
@@ -170,7 +183,9 @@ final class RunnerSupervisor: ProviderBackend {
                         state.restarts += 1
                         state.lastCrash = "could not be restarted: \(error.description)"
                         state.lastCrashAt = Date()
-                        state.backoff = min(max(ProviderInstance.nanoseconds(launch.runner.restartBackoff), state.backoff * 2), ProviderInstance.nanoseconds(launch.runner.maxRestartBackoff))
+                        state.backoff = min(
+                            max(ProviderInstance.nanoseconds(launch.runner.restartBackoff), state.backoff * 2),
+                            ProviderInstance.nanoseconds(launch.runner.maxRestartBackoff))
                         state.nextStartAt = MonotonicClock.now() &+ state.backoff
                     }
                     return state.connection
@@ -180,12 +195,16 @@ final class RunnerSupervisor: ProviderBackend {
                     return .failure(ProviderCallError(status: .unavailable, message: "provider \(name) is shut down", provider: name, verb: verb))
                 }
                 if case .failure(let error) = result, connection == nil {
-                    return .failure(ProviderCallError(status: .unavailable, message: "provider \(name): its runner could not be restarted: \(error.description)", retryable: true, provider: name, verb: verb))
+                    return .failure(
+                        ProviderCallError(
+                            status: .unavailable, message: "provider \(name): its runner could not be restarted: \(error.description)",
+                            retryable: true, provider: name, verb: verb))
                 }
                 if let connection, connection.isAlive { return .success(connection) }
             }
         }
-        return .failure(ProviderCallError(status: .unavailable, message: "provider \(name): its runner keeps dying", retryable: true, provider: name, verb: verb))
+        return .failure(
+            ProviderCallError(status: .unavailable, message: "provider \(name): its runner keeps dying", retryable: true, provider: name, verb: verb))
     }
 
     func call(_ verb: Verb, request: [UInt8], deadline: UInt64, timeout: Duration) async throws(ProviderCallError) -> [UInt8] {
