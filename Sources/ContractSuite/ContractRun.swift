@@ -1,6 +1,7 @@
 import Foundation
 import ProviderHost
 import ProviderWire
+import Synchronization
 
 /// A case failed: what was expected and what happened.
 public struct ContractFailure: Error, CustomStringConvertible {
@@ -9,7 +10,7 @@ public struct ContractFailure: Error, CustomStringConvertible {
 }
 
 /// The context one case runs in: the provider instance, fresh workspace ids, and assertion helpers.
-public final class ContractRun: @unchecked Sendable {
+public final class ContractRun: Sendable {
     public let instance: ProviderInstance
     public let configuration: ContractConfiguration
     /// The owner label this run gave the provider (run-unique unless the configuration set one).
@@ -18,9 +19,8 @@ public final class ContractRun: @unchecked Sendable {
     /// What the Host knows of the provider under test.
     public let identity: ProviderIdentity
     let launch: ProviderLaunch
-    private let lock = NSLock()
-    private var counter = 0
-    private var provisioned: Set<String> = []
+    /// Ids handed out so far, and the ones provisioned (for the final clean-up).
+    private let ids = Mutex<(counter: Int, provisioned: Set<String>)>((0, []))
 
     init(
         instance: ProviderInstance, launch: ProviderLaunch, identity: ProviderIdentity, configuration: ContractConfiguration, owner: String,
@@ -38,14 +38,14 @@ public final class ContractRun: @unchecked Sendable {
 
     /// A workspace id no other case (or run) uses.
     public func newWorkspaceId(_ label: String = "ws") -> String {
-        lock.withLock {
-            counter += 1
-            return "ct-\(runId)-\(label)-\(counter)"
+        ids.withLock { ids in
+            ids.counter += 1
+            return "ct-\(runId)-\(label)-\(ids.counter)"
         }
     }
 
     /// Every workspace id provisioned in this run (for the final clean-up).
-    var provisionedIds: [String] { lock.withLock { provisioned.sorted() } }
+    var provisionedIds: [String] { ids.withLock { $0.provisioned.sorted() } }
 
     /// The provision request for `workspaceId`, with the configured workload merged in.
     public func provisionRequest(_ workspaceId: String, snapshotId: String? = nil) -> ProvisionRequest {
@@ -93,7 +93,7 @@ public final class ContractRun: @unchecked Sendable {
 
     /// Remembers a workspace created by other means than ``provision(_:)`` (restore), for the final clean-up.
     public func track(_ workspaceId: String) {
-        lock.withLock { _ = provisioned.insert(workspaceId) }
+        ids.withLock { _ = $0.provisioned.insert(workspaceId) }
     }
 
     @discardableResult
