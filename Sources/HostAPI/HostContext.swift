@@ -62,11 +62,7 @@ final class HostContext: Sendable {
         return secret
     }
 
-    func record(_ type: String, _ id: UUID, _ payload: [String: JSONValue]) async {
-        do { try await events.record(type, workspaceId: id, payload: payload) } catch {
-            logger.warning("event not recorded", metadata: ["event": "\(type)", "error": "\(error)"])
-        }
-    }
+    func record(_ type: String, _ id: UUID, _ payload: [String: JSONValue]) async { await lifecycle.record(type, id, payload) }
 
     func encodeObject(_ value: some Encodable) throws -> [String: JSONValue] {
         let encoder = JSONEncoder()

@@ -24,11 +24,11 @@ struct SweepersSection: ConfigurationSection {
     init(from decoder: any Decoder) throws {
         let section = try decoder.section(Keys.self)
         enabled = try section.optional(.enabled)
-        intervalMs = try section.optional(.intervalMs)
-        provisionTimeoutSeconds = try section.optional(.provisionTimeoutSeconds)
+        intervalMs = try section.optional(.intervalMs, atLeast: 1)
+        provisionTimeoutSeconds = try section.optional(.provisionTimeoutSeconds, atLeast: 1)
         runtimeProvisionTimeouts = try section.optional(.runtimeProvisionTimeouts)
-        remoteStaleAfterSeconds = try section.optional(.remoteStaleAfterSeconds)
-        orphanGraceSeconds = try section.optional(.orphanGraceSeconds)
+        remoteStaleAfterSeconds = try section.optional(.remoteStaleAfterSeconds, atLeast: 1)
+        orphanGraceSeconds = try section.optional(.orphanGraceSeconds, atLeast: 0)
         orphanDryRun = try section.optional(.orphanDryRun)
         restartOnOffline = try section.optional(.restartOnOffline)
     }

@@ -127,7 +127,7 @@ public final class Reconciler: Service, Sendable {
                     + "(runtime \(row.runtime)); check the workspace's boot log"
             )
             let payload: [String: JSONValue] = ["timeout_secs": .number(Double(timeout)), "source": "provision_timeout_sweep"]
-            if try await lifecycle.timeOutProvision(row.id, afterSeconds: timeout, message: message, payload: payload) {
+            if try await lifecycle.apply(.provisionTimedOut, to: row.id, message: message, payload: payload, minimumSeconds: timeout) {
                 logger.warning("provision timed out", metadata: ["workspace": "\(row.id)", "timeout": "\(timeout)"])
                 // A failed workspace keeps no instance: whatever started without registering is stopped.
                 if lifecycle.providers.isLoaded(row.provider), let workspace = try await store.get(row.id) {

@@ -29,13 +29,4 @@ extension WorkspaceLifecycle {
             await emit(transition, change.id, ["from": .string(change.from.rawValue), "source": "heartbeat"])
         }
     }
-
-    // MARK: Sweepers
-
-    /// ``WorkspaceTransition/provisionTimedOut``, only if the row has been provisioning for `seconds` or more.
-    public func timeOutProvision(_ id: UUID, afterSeconds seconds: Int, message: FailureMessage, payload: [String: JSONValue]) async throws -> Bool {
-        guard try await store.moveStatus(id, by: .provisionTimedOut, ifInStatusForSeconds: seconds, message: message) else { return false }
-        await emit(.provisionTimedOut, id, payload.merging(["error": .string(message.text)]) { given, _ in given })
-        return true
-    }
 }

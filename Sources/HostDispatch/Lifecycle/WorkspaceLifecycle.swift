@@ -62,12 +62,14 @@ public final class WorkspaceLifecycle: Sendable {
 
     // MARK: The one way a status changes
 
-    /// Performs `transition` on `id` if its guard allows, and records it. True when the workspace moved.
+    /// Performs `transition` on `id` if its guard allows (and, with `minimumSeconds`, the row has been in its status
+    /// that long), and records it. True when the workspace moved.
     @discardableResult
     public func apply(
-        _ transition: WorkspaceTransition, to id: UUID, message: FailureMessage? = nil, payload: [String: JSONValue] = [:]
+        _ transition: WorkspaceTransition, to id: UUID, message: FailureMessage? = nil, payload: [String: JSONValue] = [:],
+        minimumSeconds: Int? = nil
     ) async throws -> Bool {
-        guard try await store.moveStatus(id, by: transition, message: message) else { return false }
+        guard try await store.moveStatus(id, by: transition, message: message, minimumSeconds: minimumSeconds) else { return false }
         await emit(transition, id, payload.merging(message.map { ["error": .string($0.text)] } ?? [:]) { given, _ in given })
         return true
     }

@@ -5,9 +5,15 @@ import ProviderWire
 /// its `WHERE`. They are called only by the Host's `WorkspaceLifecycle`, which records the transition's event; a
 /// source test fails when a status write appears anywhere else or when anything else calls these.
 extension WorkspaceStore {
-    /// Performs `transition` on `id` if its status is in the transition's guard; true when it moved. A move to `failed`
-    /// stores `message` in `last_sample_error`; a move to online or provisioning clears an old one.
-    public func moveStatus(_ id: UUID, by transition: WorkspaceTransition, message: FailureMessage? = nil) async throws -> Bool {
+    /// Performs `transition` on `id` if its status is in the transition's guard (and, with `minimumSeconds`, has been
+    /// for at least that long: the provision-timeout sweeper leaves a row that moved meanwhile alone); true when it
+    /// moved. A move to `failed` stores `message` in `last_sample_error`; a move to online or provisioning clears an
+    /// old one.
+    public func moveStatus(
+        _ id: UUID, by transition: WorkspaceTransition, message: FailureMessage? = nil, minimumSeconds: Int? = nil
+    )
+        async throws -> Bool
+    {
         let message = transition.requiresMessage ? (message ?? FailureMessage("")) : message
         return try await pool.run { connection in
             try connection.query(
@@ -16,30 +22,11 @@ extension WorkspaceStore {
                        last_sample_error = CASE WHEN $4::text IS NOT NULL THEN $4::text
                                                 WHEN $2 IN ('online', 'provisioning') THEN NULL ELSE last_sample_error END
                 WHERE id = $1 AND status = ANY($3::workspace_status[])
-                """,
-                [.uuid(id), .string(transition.to.rawValue), .string(WorkspaceStatus.arrayLiteral(transition.from)), .string(message?.text)]
-            ).affected == 1
-        }
-    }
-
-    /// Performs `transition` only if `id` has been in its current (guarded) status for at least `seconds` (the
-    /// provision-timeout sweeper: a row that moved meanwhile is left alone).
-    public func moveStatus(
-        _ id: UUID, by transition: WorkspaceTransition, ifInStatusForSeconds seconds: Int, message: FailureMessage?
-    ) async throws
-        -> Bool
-    {
-        let message = transition.requiresMessage ? (message ?? FailureMessage("")) : message
-        return try await pool.run { connection in
-            try connection.query(
-                """
-                UPDATE workspaces SET status = $2::workspace_status, updated_at = now(),
-                       last_sample_error = CASE WHEN $4::text IS NOT NULL THEN $4::text ELSE last_sample_error END
-                WHERE id = $1 AND status = ANY($3::workspace_status[]) AND status_changed_at < now() - make_interval(secs => $5)
+                  AND ($5::int IS NULL OR status_changed_at < now() - make_interval(secs => $5::int))
                 """,
                 [
                     .uuid(id), .string(transition.to.rawValue), .string(WorkspaceStatus.arrayLiteral(transition.from)), .string(message?.text),
-                    .int(seconds),
+                    .int(minimumSeconds),
                 ]
             ).affected == 1
         }
