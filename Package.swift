@@ -32,6 +32,8 @@ let package = Package(
         // The SDK for provider authors.
         // The SDK modules a provider imports: ProviderKit, the wire types and the C header.
         .library(name: "ProviderKit", targets: ["ProviderKit", "ProviderWire", "ProviderABI"]),
+        // What the fuzz targets (Fuzz/) link: the tar reader and every network-fed request decoder.
+        .library(name: "HostRequests", targets: ["HostRequests", "ProviderWire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -52,10 +54,15 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CLibSSH", pkgConfig: "libssh", providers: [.apt(["libssh-dev"])]),
+        // Tar archives from clients and engines are read by libarchive, never by a hand-written parser.
+        .systemLibrary(name: "CLibArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
 
         // MARK: Shared value types (JSON wire shapes). Linked statically into Host and providers; no value of
         // these types ever crosses the ABI — they are encoded to JSON bytes on one side and decoded on the other.
-        .target(name: "ProviderWire", swiftSettings: strictSettings),
+        .target(name: "ProviderWire", dependencies: ["CLibArchive"], swiftSettings: strictSettings),
+
+        // The request bodies the Host accepts from the network, decoded and bounded (small: the fuzz targets link it).
+        .target(name: "HostRequests", dependencies: ["ProviderWire"], swiftSettings: strictSettings),
 
         // MARK: SDK for provider authors
         .target(name: "ProviderKit", dependencies: ["ProviderABI", "ProviderWire"], swiftSettings: strictSettings),
@@ -122,7 +129,7 @@ let package = Package(
         .target(
             name: "HostAPI",
             dependencies: [
-                "HostStore", "HostDispatch", "ProviderWire",
+                "HostStore", "HostDispatch", "HostRequests", "ProviderWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

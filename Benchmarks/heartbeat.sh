@@ -27,7 +27,8 @@ sleep 1; loaded=$(rss)
 echo "heartbeats: wrk -c $CONNECTIONS for ${DURATION}s over $N workspaces"
 TOKENS="$work/tokens.txt" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s Benchmarks/heartbeat.lua "http://127.0.0.1:$port" | tee "$work/wrk.txt" | grep -E "Requests/sec|WRK"
 socket="$work/state/postgres"
-runuser -u postgres -- psql -q -h "$socket" -U postgres -c \
+export PGPASSWORD="$(cat "$work/state/postgres.password")"  # the embedded server requires its generated password
+runuser -u postgres --preserve-environment -- psql -q -h "$socket" -U postgres -c \
   "CREATE TABLE bench_ids AS SELECT row_number() OVER () AS n, id FROM workspaces; CREATE UNIQUE INDEX ON bench_ids (n);"
 cat > "$work/update.sql" <<SQL
 \set n random(1, $N)
@@ -35,7 +36,7 @@ UPDATE workspaces SET error_rate = 0.01, active_tasks = 1, last_heartbeat_at = n
 SQL
 chmod 644 "$work/update.sql"
 echo "baseline: pgbench -c $CONNECTIONS for ${DURATION}s, single-row UPDATE of workspaces"
-runuser -u postgres -- pgbench -n -h "$socket" -U postgres -c "$CONNECTIONS" -j 2 -T "$DURATION" -f "$work/update.sql" postgres \
+runuser -u postgres --preserve-environment -- pgbench -n -h "$socket" -U postgres -c "$CONNECTIONS" -j 2 -T "$DURATION" -f "$work/update.sql" postgres \
   | tee "$work/pgbench.txt" | grep -E "^tps|latency average"
 
 python3 - "$work" "$idle" "$loaded" "$N" <<'PY'

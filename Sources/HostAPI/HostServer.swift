@@ -78,9 +78,13 @@ public final class HostServer: @unchecked Sendable {
         )
         self.context = context
         let router = Router(context: HostRequestContext.self)
-        router.add(middleware: ErrorMiddleware())
+        // Outermost first: metrics record the status actually sent (after errors are converted), then errors become
+        // JSON, then a client over its share of concurrent requests is answered 429 before any work.
         router.add(middleware: MetricsMiddleware())
-        let table = RouteTable(router: router, authorizer: context.authorizer, bodyLimit: configuration.maxBodyBytes)
+        router.add(middleware: ErrorMiddleware())
+        let table = RouteTable(router: router, authorizer: context.authorizer, bodyLimit: configuration.maxRegistryBodyBytes)
+        router.add(middleware: MethodNotAllowedMiddleware(routes: table))
+        router.add(middleware: ConcurrencyLimitMiddleware(limit: configuration.maxConcurrentRequestsPerClient))
         SystemRoutes(host: context).register(table)
         table.add(.get, "/admin/liveness", .admin) { _, _ in
             try JSONResponse.make(

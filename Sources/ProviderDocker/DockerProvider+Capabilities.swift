@@ -37,7 +37,7 @@ extension DockerProvider: FileServingProvider {
         let absolute = Self.volumePath(path)
         let reply = try engine.request("GET", "/containers/\(container)/archive?path=\(absolute.queryEscaped)", context: context)
         if reply.status == 404 { throw FilePolicy.Violation.notFound(path: path.string) }
-        return try TarArchive(parsing: try engine.check(reply, "read \(absolute)").body)
+        return try TarArchive(parsing: try engine.check(reply, "read \(absolute)").body, limits: .engine)
     }
 
     func listFiles(_ request: ListFilesRequest, context: CallContext) throws -> ListFilesResponse {

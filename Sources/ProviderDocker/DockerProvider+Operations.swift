@@ -158,7 +158,8 @@ extension DockerProvider: SnapshottingProvider {
         guard let carrierId = carrier.json?["Id"]?.stringValue else { throw ProviderError.internal("carrier create answered no id") }
         defer { _ = try? engine.request("DELETE", "/containers/\(carrierId)?force=true", context: context) }
         var entries: [TarArchive.Entry] = [.init(path: try RelativePath(".molecule-snapshot"), kind: .directory, mode: 0o755)]
-        for var entry in configs.entries {
+        // The workspace's token stays with the workspace: a snapshot (an image anyone with the engine can read) never has it.
+        for var entry in configs.entries where !AgentEnvironment.isCredential(entry.path) {
             entry.path = try RelativePath(".molecule-snapshot/" + entry.path.string)
             entries.append(entry)
         }
@@ -196,7 +197,8 @@ extension DockerProvider: SnapshottingProvider {
             parsing: try engine.check(
                 try engine.request("GET", "/containers/\(probeId)/archive?path=/.molecule-snapshot/configs", context: context),
                 "read snapshot configs"
-            ).body
+            ).body,
+            limits: .engine
         )
         var seed = request
         seed.image = image

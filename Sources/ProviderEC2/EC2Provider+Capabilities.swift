@@ -59,6 +59,7 @@ extension EC2Provider: SnapshottingProvider {
         do {
             try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(archive).write(to: path, options: .atomic)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path.path)
         } catch {
             throw ProviderError.unavailable("cannot keep the snapshot archive at \(path.path): \(error)")
         }

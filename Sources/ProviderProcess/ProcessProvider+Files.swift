@@ -52,6 +52,8 @@ extension ProcessProvider: FileServingProvider {
         let (location, _) = try root.resolve(path, for: .write)
         try data.write(to: URL(fileURLWithPath: location), options: .atomic)
         try FileManager.default.setAttributes([.posixPermissions: request.mode ?? 0o644], ofItemAtPath: location)
+        let parents = (1..<max(1, path.components.count)).map { root.path + "/" + path.components.prefix($0).joined(separator: "/") }
+        sandbox.handOver(parents + [location], of: workspace, recursive: false)
         return FileWriteResponse(path: path.string, size: Int64(data.count))
     }
 

@@ -39,6 +39,7 @@ extension ProcessProvider: PluginHostingProvider {
             let observed = try workspace.filesRoot.resolve(try RelativePath("plugins/\(request.name)"), for: .makeDirectory).observation
             if observed == .directory { try FileManager.default.removeItem(at: destination) }
             try FileManager.default.moveItem(at: staging, to: destination)
+            sandbox.handOver([plugins.path], of: workspace)
             return PluginInfo(name: request.name, files: files)
         }
     }

@@ -14,6 +14,7 @@ extension ProcessProvider: SnapshottingProvider {
             let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
             let mode = (attributes[.posixPermissions] as? Int) ?? 0o644
             let path = try RelativePath(relative)
+            if AgentEnvironment.isCredential(path) { continue }  // the token never leaves the workspace
             switch attributes[.type] as? FileAttributeType {
             case .typeDirectory?: archive.entries.append(.init(path: path, kind: .directory, mode: mode))
             case .typeRegular?: archive.entries.append(.init(path: path, kind: .file, mode: mode, contents: [UInt8](try Data(contentsOf: url))))
@@ -22,8 +23,10 @@ extension ProcessProvider: SnapshottingProvider {
         }
         let snapshotId = "snap-\(request.workspaceId)-\(Int64(Date().timeIntervalSince1970 * 1000))-\(UInt32.random(in: 0...UInt32.max))"
         let directory = try layout.snapshot(snapshotId)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try Data(archive.serialized()).write(to: directory.appendingPathComponent("archive.tar"))
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let archiveURL = directory.appendingPathComponent("archive.tar")
+        try Data(archive.serialized()).write(to: archiveURL)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: archiveURL.path)
         let meta = SnapshotMeta(
             snapshotId: snapshotId, workspaceId: request.workspaceId, owner: config.owner,
             createdAtMs: Int64(Date().timeIntervalSince1970 * 1000)
@@ -37,7 +40,7 @@ extension ProcessProvider: SnapshottingProvider {
         try layout.ensureUsable()
         let archiveURL = try layout.snapshot(snapshotId).appendingPathComponent("archive.tar")
         guard let bytes = try? Data(contentsOf: archiveURL) else { throw ProviderError.notFound("snapshot \(snapshotId) not found") }
-        let archive = try TarArchive(parsing: [UInt8](bytes))
+        let archive = try TarArchive(parsing: [UInt8](bytes), limits: .engine)
         let workspace = try layout.workspace(request.workspaceId)
         return try locked(request.workspaceId) {
             if let meta = workspace.readMeta(), meta.state == .running, meta.group?.isAlive == true {

@@ -24,14 +24,22 @@ final class ProcessProvider: WorkspaceProvider, Sendable {
         var command: [String]
         /// SIGTERM → SIGKILL grace, milliseconds.
         var stopGraceMs: Int
-        /// uid:gid given to installed plugin files when the provider runs as root.
+        /// uid:gid given to installed plugin files when the provider runs as root and the sandbox is off.
         var pluginUid: UInt32?
+        /// How workloads are confined (see ``WorkloadSandbox``): `auto` (default) or `off`.
+        var sandbox: WorkloadSandbox.Mode
+        /// The first of the uids given to workspaces when the provider runs as root, and how many there are.
+        var uidBase: UInt32
+        var uidCount: UInt32
 
         enum CodingKeys: String, CodingKey {
             case stateDir = "state_dir"
             case owner, command
             case stopGraceMs = "stop_grace_ms"
             case pluginUid = "plugin_uid"
+            case sandbox
+            case uidBase = "uid_base"
+            case uidCount = "uid_count"
         }
 
         init(from decoder: any Decoder) throws {
@@ -43,6 +51,12 @@ final class ProcessProvider: WorkspaceProvider, Sendable {
             command = try c.decodeIfPresent([String].self, forKey: .command) ?? ["/bin/sh", "-c", "while :; do sleep 1; done"]
             stopGraceMs = try c.decodeIfPresent(Int.self, forKey: .stopGraceMs) ?? 3000
             pluginUid = try c.decodeIfPresent(UInt32.self, forKey: .pluginUid)
+            sandbox = try c.decodeIfPresent(WorkloadSandbox.Mode.self, forKey: .sandbox) ?? .auto
+            uidBase = try c.decodeIfPresent(UInt32.self, forKey: .uidBase) ?? 200_000
+            uidCount = try c.decodeIfPresent(UInt32.self, forKey: .uidCount) ?? 10_000
+            if uidBase < 1000 || uidCount == 0 || UInt64(uidBase) + UInt64(uidCount) > UInt64(Int32.max) {
+                throw ProviderError.invalidArgument("process configuration: uid_base must be at least 1000 and uid_count at least 1, within 2^31")
+            }
             if command.isEmpty { throw ProviderError.invalidArgument("process configuration: \"command\" must not be empty") }
             if owner.isEmpty { throw ProviderError.invalidArgument("process configuration: \"owner\" must not be empty") }
         }
@@ -50,23 +64,31 @@ final class ProcessProvider: WorkspaceProvider, Sendable {
 
     let config: Config
     let layout: StateLayout
+    let sandbox: WorkloadSandbox
     /// Serialises verbs per workspace so provision/stop/pause of one workspace never interleave.
     private let locks = WorkspaceLocks()
 
     init(configuration: ProviderConfiguration) throws {
         config = try configuration.decode(Config.self, provider: Self.name)
         layout = StateLayout(root: URL(fileURLWithPath: config.stateDir, isDirectory: true))
+        sandbox = WorkloadSandbox(mode: config.sandbox, uidBase: config.uidBase, uidCount: config.uidCount)
     }
 
     func locked<T: Sendable>(_ workspaceId: String, _ body: () throws -> T) throws -> T {
         try locks.withLock(workspaceId, body)
     }
 
+    /// Writes the token the agent reads, owned by the workload's uid when it has one.
+    func writeToken(_ token: String, into workspace: WorkspaceDirectory) throws {
+        try workspace.writeToken(token)
+        sandbox.handOver([workspace.configs.appendingPathComponent(AgentEnvironment.tokenFileName).path], of: workspace)
+    }
+
     // MARK: Core verbs
 
     func describe(context: CallContext) throws -> DescribeResponse {
         try layout.ensureUsable()
-        return DescribeResponse(name: Self.name, version: Self.version, backend: "state_dir=\(layout.root.path)")
+        return DescribeResponse(name: Self.name, version: Self.version, backend: "state_dir=\(layout.root.path) \(sandbox.summary)")
     }
 
     func provision(_ request: ProvisionRequest, context: CallContext) throws -> ProvisionResponse {
@@ -76,14 +98,14 @@ final class ProcessProvider: WorkspaceProvider, Sendable {
             if var meta = workspace.readMeta(), meta.state == .running {
                 if let group = meta.group, group.isAlive {
                     // Idempotent: the running instance is the answer, and it gets the token this request carries.
-                    if let token = request.token { try workspace.writeToken(token) }
+                    if let token = request.token { try writeToken(token, into: workspace) }
                     return ProvisionResponse(instanceRef: group.reference, state: .running, address: "127.0.0.1")
                 }
                 meta.state = .stopped
                 try workspace.writeMeta(meta)
             }
             if let adopted = try adoptUntracked(workspace) {
-                if let token = request.token { try workspace.writeToken(token) }
+                if let token = request.token { try writeToken(token, into: workspace) }
                 return ProvisionResponse(instanceRef: adopted.reference, state: .running, address: "127.0.0.1")
             }
             return try start(workspace, request: request, context: context)
@@ -94,15 +116,19 @@ final class ProcessProvider: WorkspaceProvider, Sendable {
     func start(_ workspace: WorkspaceDirectory, request: ProvisionRequest, context: CallContext) throws -> ProvisionResponse {
         try workspace.create()
         if let token = request.token { try workspace.writeToken(token) }
-        // The labels let a restarted provider find the group in /proc (see ProcessGroup.labelled).
+        // Its own uid when the provider is root; the files root becomes that uid's (see WorkloadSandbox).
+        let uid = sandbox.separatesUsers ? try sandbox.uid(for: workspace, in: layout, owner: config.owner) : nil
+        if let uid { try sandbox.prepare(workspace, layout: layout, uid: uid) }
+        // Nothing of the provider's (or the Host's) environment: only the workspace's own variables. The labels let
+        // a restarted provider find the group in /proc (see ProcessGroup.labelled).
         let env = AgentEnvironment(request: request).variables(
             filesRoot: workspace.configs.path,
-            base: ProcessInfo.processInfo.environment.filter { ["PATH", "HOME", "LANG", "TMPDIR", "USER"].contains($0.key) },
+            base: WorkloadSandbox.baseEnvironment(home: workspace.configs.path),
             labels: [ProcessGroup.Label.owner: config.owner, ProcessGroup.Label.stateDir: layout.root.path, ProcessGroup.Label.managed: "true"]
         )
         let command = request.command ?? config.command
         let group = try ProcessGroup.spawn(
-            command: command,
+            command: try sandbox.wrap(command, uid: uid),
             environment: env,
             workingDirectory: workspace.configs.path,
             logFile: workspace.consoleLog.path,

@@ -59,6 +59,8 @@ struct WorkspaceMeta: Codable, Sendable {
     var state: State = .stopped
     var group: ProcessGroup?
     var command: [String] = []
+    /// The workload's own uid (and gid), when the provider runs as root (see ``WorkloadSandbox``).
+    var uid: UInt32?
 
     init(workspaceId: String, owner: String) {
         self.workspaceId = workspaceId

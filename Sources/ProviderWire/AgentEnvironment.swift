@@ -41,6 +41,9 @@ public struct AgentEnvironment: Sendable, Hashable {
     /// The token's file name inside the files root.
     public static let tokenFileName = ".auth_token"
 
+    /// Whether a path of the files root holds a credential that must never leave the workspace (snapshots skip it).
+    public static func isCredential(_ path: RelativePath) -> Bool { path.string == tokenFileName }
+
     /// The workspace's id.
     public var workspaceId: String
     /// Where the agent reaches the Host, if the Host has an address.

@@ -1,7 +1,9 @@
-/// A POSIX tar (ustar, with GNU long names and pax `path` records) reader and writer, in memory.
+/// A POSIX tar archive in memory: read through libarchive (fuzzed upstream, and here), written as ustar with GNU
+/// long names.
 ///
-/// Providers use it for plugin archives, snapshots and engines' archive APIs. Reading never trusts the archive:
-/// sizes are bounds-checked and every entry path is validated with ``RelativePath``.
+/// Providers use it for plugin archives, snapshots and engines' archive APIs. Reading never trusts the archive: it is
+/// bounded by ``Limits`` (entries, bytes), every path is validated with ``RelativePath``, and under the upload limits
+/// links that leave the root and device or FIFO entries are refused (``TarArchiveError``).
 public struct TarArchive: Sendable {
     /// One entry of an archive.
     public struct Entry: Sendable, Hashable {
@@ -35,104 +37,7 @@ public struct TarArchive: Sendable {
 
     public init(entries: [Entry] = []) { self.entries = entries }
 
-    // MARK: Reading
-
-    /// Parses `bytes`. Throws INVALID_ARGUMENT for a truncated or malformed archive or an unsafe path.
-    public init(parsing bytes: [UInt8]) throws(ProviderError) {
-        var entries: [Entry] = []
-        var offset = 0
-        var pendingLongName: String?
-        while offset + 512 <= bytes.count {
-            let header = bytes[offset..<offset + 512]
-            if header.allSatisfy({ $0 == 0 }) { break }
-            guard Self.checksumMatches(header) else { throw .invalidArgument("tar archive is corrupt: bad header checksum at byte \(offset)") }
-            let size = try Self.octal(header, 124, 12, field: "size")
-            let typeflag = header[header.startIndex + 156]
-            let dataStart = offset + 512
-            guard size >= 0, dataStart + size <= bytes.count else {
-                throw .invalidArgument("tar archive is truncated: entry at byte \(offset) claims \(size) bytes")
-            }
-            let data = Array(bytes[dataStart..<dataStart + size])
-            offset = dataStart + (size + 511) / 512 * 512
-
-            switch typeflag {
-            case UInt8(ascii: "L"):
-                pendingLongName = Self.cString(data[...])
-                continue
-            case UInt8(ascii: "x"):
-                if let path = Self.paxPath(data) { pendingLongName = path }
-                continue
-            case UInt8(ascii: "g"):
-                continue
-            default:
-                break
-            }
-
-            let longName = pendingLongName
-            pendingLongName = nil
-            var name = longName ?? Self.cString(header[(header.startIndex)..<(header.startIndex + 100)])
-            let magic = Self.cString(header[(header.startIndex + 257)..<(header.startIndex + 263)])
-            if longName == nil, magic.hasPrefix("ustar") {
-                let prefix = Self.cString(header[(header.startIndex + 345)..<(header.startIndex + 500)])
-                if !prefix.isEmpty && !name.hasPrefix(prefix) { name = prefix + "/" + name }
-            }
-            let mode = (try? Self.octal(header, 100, 8, field: "mode")) ?? 0o644
-            let link = Self.cString(header[(header.startIndex + 157)..<(header.startIndex + 257)])
-            let path = try RelativePath(name, allowRoot: true)
-            if path.isRoot { continue }  // "./" itself
-            let kind: Entry.Kind
-            switch typeflag {
-            case 0, UInt8(ascii: "0"), UInt8(ascii: "7"): kind = .file
-            case UInt8(ascii: "5"): kind = .directory
-            case UInt8(ascii: "2"): kind = .symlink(target: link)
-            case UInt8(ascii: "1"): kind = .hardlink(target: link)
-            default: kind = .other(typeflag: typeflag)
-            }
-            let uid = (try? Self.octal(header, 108, 8, field: "uid")) ?? 0
-            let gid = (try? Self.octal(header, 116, 8, field: "gid")) ?? 0
-            entries.append(Entry(path: path, kind: kind, mode: mode & 0o7777, contents: kind == .file ? data : [], uid: uid, gid: gid))
-        }
-        self.entries = entries
-    }
-
-    static func checksumMatches(_ header: ArraySlice<UInt8>) -> Bool {
-        guard let stored = try? octal(header, 148, 8, field: "checksum") else { return false }
-        var sum = 0
-        for (i, byte) in header.enumerated() { sum += (148..<156).contains(i) ? 32 : Int(byte) }
-        return sum == stored
-    }
-
-    static func octal(_ header: ArraySlice<UInt8>, _ start: Int, _ length: Int, field: String) throws(ProviderError) -> Int {
-        let raw = header[(header.startIndex + start)..<(header.startIndex + start + length)]
-        if let first = raw.first, first & 0x80 != 0 {  // GNU base-256
-            var value = 0
-            for byte in raw.dropFirst() { value = value << 8 | Int(byte) }
-            return value
-        }
-        let text = cString(raw).trimmingSpaces()
-        if text.isEmpty { return 0 }
-        guard let value = Int(text, radix: 8) else { throw .invalidArgument("tar archive is corrupt: bad \(field) field") }
-        return value
-    }
-
-    static func cString(_ bytes: ArraySlice<UInt8>) -> String {
-        let end = bytes.firstIndex(of: 0) ?? bytes.endIndex
-        return String(decoding: bytes[bytes.startIndex..<end], as: UTF8.self)
-    }
-
-    static func paxPath(_ data: [UInt8]) -> String? {
-        var index = 0
-        while index < data.count {
-            guard let space = data[index...].firstIndex(of: UInt8(ascii: " ")),
-                let length = Int(String(decoding: data[index..<space], as: UTF8.self)), length > 0,
-                index + length <= data.count
-            else { return nil }
-            let record = String(decoding: data[(space + 1)..<(index + length - 1)], as: UTF8.self)
-            if record.hasPrefix("path=") { return String(record.dropFirst(5)) }
-            index += length
-        }
-        return nil
-    }
+    // MARK: Reading: TarArchive+Reading.swift (through libarchive)
 
     // MARK: Writing
 
@@ -196,15 +101,6 @@ public struct TarArchive: Sendable {
         putOctal(sum, 148, 7)
         h[155] = 32
         return h
-    }
-}
-
-extension String {
-    func trimmingSpaces() -> String {
-        var s = Substring(self)
-        while let f = s.first, f == " " { s.removeFirst() }
-        while let l = s.last, l == " " { s.removeLast() }
-        return String(s)
     }
 }
 

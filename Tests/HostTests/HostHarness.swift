@@ -38,9 +38,9 @@ enum TestDatabase {
         // CREATE DATABASE cannot take a parameter for the name; the name is generated here, never from input.
         _ = try await admin.run { connection in try connection.query("SELECT 1") }
         await admin.shutdown()
-        let result = CommandRunner.run(["psql", "-h", server.dataDirectory, "-U", "postgres", "-c", "CREATE DATABASE \(name)"])
+        let result = CommandRunner.run(["psql", server.conninfo, "-c", "CREATE DATABASE \(name)"])
         guard result.status == 0 else { throw HarnessError("createdb failed: \(result.output)") }
-        let conninfo = "host=\(server.dataDirectory) port=5432 user=postgres dbname=\(name)"
+        let conninfo = server.conninfo(database: String(name))
         let pool = PostgresPool(conninfo: conninfo, size: 1, logger: quiet)
         try await Migrator(migrations: try Migrator.bundled(), logger: quiet).run(on: pool)
         await pool.shutdown()

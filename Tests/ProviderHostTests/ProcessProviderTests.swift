@@ -52,8 +52,9 @@ import Testing
         let library = try ProviderLibrary.load(path: TestSupport.processProviderPath, logger: TestSupport.quietLogger)
         let instance = try ProviderInstance(
             library: library, configuration: .object(["state_dir": .string(state.path), "stop_grace_ms": .number(8000)]))
-        let marker = state.appendingPathComponent("graceful").path
-        let command = ["/bin/sh", "-c", "trap 'echo graceful > \(marker); exit 0' TERM; while :; do sleep 0.05; done"]
+        // Written in the workload's own files root (a sandboxed workload cannot write anywhere else).
+        let marker = state.appendingPathComponent("workspaces/sig/configs/graceful").path
+        let command = ["/bin/sh", "-c", "trap 'echo graceful > graceful; exit 0' TERM; while :; do sleep 0.05; done"]
         _ = try await instance.call(.provision, ProvisionRequest(workspaceId: "sig", command: command), as: ProvisionResponse.self)
         try await Task.sleep(for: .milliseconds(300))
         let clock = ContinuousClock.now

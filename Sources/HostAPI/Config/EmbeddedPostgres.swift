@@ -3,8 +3,14 @@ import Logging
 
 /// A private PostgreSQL for the embedded default: `initdb` + `pg_ctl` from the system's binaries, a data directory
 /// under the Host's state directory, listening only on a unix socket inside it. Stopped when the Host exits.
+///
+/// Nothing local is trusted: every connection authenticates with scram-sha-256 and a generated password kept in
+/// `<state_dir>/postgres.password` (0600, the Host's user). A data directory from an older Host that trusted local
+/// connections is switched over on start.
 public struct EmbeddedPostgres: Sendable {
     public let dataDirectory: String
+    /// The generated password's file.
+    public let passwordFile: String
     let binDirectory: String
     let logger: Logger
 
@@ -15,10 +21,21 @@ public struct EmbeddedPostgres: Sendable {
     }
 
     /// The libpq conninfo to reach it.
-    public var conninfo: String { "host=\(dataDirectory) port=5432 user=postgres dbname=postgres" }
+    public var conninfo: String { conninfo(database: "postgres") }
+
+    /// The conninfo of `database` on this server (password included).
+    public func conninfo(database: String) -> String {
+        "host=\(dataDirectory) port=5432 user=postgres dbname=\(database) password=\(password)"
+    }
+
+    /// The password (generated on first start; 43 base64url characters, safe in a conninfo).
+    public var password: String {
+        ((try? String(contentsOfFile: passwordFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
 
     public init(stateDirectory: String, logger: Logger) throws {
         self.dataDirectory = stateDirectory + "/postgres"
+        self.passwordFile = stateDirectory + "/postgres.password"
         self.logger = logger
         let candidates = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?.sorted(by: >) ?? []
         guard let version = candidates.first(where: { FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/\($0)/bin/pg_ctl") })
@@ -34,11 +51,26 @@ public struct EmbeddedPostgres: Sendable {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let asRoot = geteuid() == 0
         if asRoot { _ = CommandRunner.run(["chown", "-R", "postgres:postgres", dataDirectory]) }
+        if !FileManager.default.fileExists(atPath: passwordFile) {
+            let created = FileManager.default.createFile(
+                atPath: passwordFile, contents: Data(Self.generatePassword().utf8), attributes: [.posixPermissions: 0o600])
+            guard created else { throw Failure("cannot write \(passwordFile)") }
+        }
         if !FileManager.default.fileExists(atPath: dataDirectory + "/PG_VERSION") {
             logger.info("initialising the embedded PostgreSQL", metadata: ["data": "\(dataDirectory)"])
-            let result = run(["\(binDirectory)/initdb", "-D", dataDirectory, "-A", "trust", "-U", "postgres", "--no-sync"], asRoot: asRoot)
+            // initdb reads the password from a file its user can read; it lives only for the call.
+            let handoff = dataDirectory + ".initdb-password"
+            _ = FileManager.default.createFile(atPath: handoff, contents: Data(password.utf8), attributes: [.posixPermissions: 0o600])
+            defer { unlink(handoff) }
+            if asRoot { _ = CommandRunner.run(["chown", "postgres:postgres", handoff]) }
+            let result = run(
+                [
+                    "\(binDirectory)/initdb", "-D", dataDirectory, "--auth-local=scram-sha-256", "--auth-host=scram-sha-256",
+                    "--pwfile=\(handoff)", "-U", "postgres", "--no-sync",
+                ], asRoot: asRoot)
             guard result.status == 0 else { throw Failure("initdb failed: \(result.output)") }
         }
+        try requirePasswords(asRoot: asRoot)
         if run(["\(binDirectory)/pg_ctl", "-D", dataDirectory, "status"], asRoot: asRoot).status == 0 { return }
         let options = "-k \(dataDirectory) -c listen_addresses='' -p 5432"
         let result = run(
@@ -48,6 +80,42 @@ public struct EmbeddedPostgres: Sendable {
             throw Failure("the embedded PostgreSQL did not start: \(result.output) (see \(dataDirectory)/server.log)")
         }
         logger.info("embedded PostgreSQL started", metadata: ["socket": "\(dataDirectory)"])
+    }
+
+    /// A data directory initialised by an older Host trusted every local connection: it gets this password and
+    /// scram-sha-256 for every connection (a single-user start sets the password; the server is not running yet).
+    func requirePasswords(asRoot: Bool) throws {
+        let hba = dataDirectory + "/pg_hba.conf"
+        let current = run(["cat", hba], asRoot: asRoot).output
+        let required =
+            "# Molecule Host: every connection authenticates (scram-sha-256).\nlocal all all scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\nhost all all ::1/128 scram-sha-256\n"
+        guard current != required else { return }
+        if run(["\(binDirectory)/pg_ctl", "-D", dataDirectory, "status"], asRoot: asRoot).status == 0 {
+            _ = run(["\(binDirectory)/pg_ctl", "-D", dataDirectory, "-m", "fast", "-w", "stop"], asRoot: asRoot)
+        }
+        let escaped = password.replacingOccurrences(of: "'", with: "''")
+        let setPassword = CommandRunner.run(
+            (asRoot ? ["runuser", "-u", "postgres", "--"] : []) + [
+                "/bin/sh", "-c", "printf '%s\\n' \"$1\" | \"$2\" --single -D \"$3\" postgres >/dev/null", "set-password",
+                "ALTER USER postgres PASSWORD '\(escaped)';", "\(binDirectory)/postgres", dataDirectory,
+            ])
+        guard setPassword.status == 0 else { throw Failure("could not set the embedded PostgreSQL's password: \(setPassword.output)") }
+        let staged = dataDirectory + ".pg_hba.conf"
+        guard FileManager.default.createFile(atPath: staged, contents: Data(required.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw Failure("cannot write \(staged)")
+        }
+        if asRoot { _ = CommandRunner.run(["chown", "postgres:postgres", staged]) }
+        defer { unlink(staged) }
+        let copied = run(["cp", staged, hba], asRoot: asRoot)
+        guard copied.status == 0 else { throw Failure("cannot replace \(hba): \(copied.output)") }
+        logger.info("the embedded PostgreSQL now requires its password", metadata: ["password_file": "\(passwordFile)"])
+    }
+
+    static func generatePassword() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
     }
 
     /// Stops the server (fast shutdown).

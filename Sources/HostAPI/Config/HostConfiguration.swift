@@ -28,8 +28,12 @@ public struct HostConfiguration: Sendable {
     public var heartbeatFlushMs: Int = 5
     /// Largest JSON request body, bytes (413 beyond).
     public var maxBodyBytes: Int = 1 << 20
-    /// Largest file or plugin upload, bytes (413 beyond).
-    public var maxUploadBytes: Int = 48 << 20
+    /// Largest file or plugin upload, bytes (413 beyond; refused before reading when `Content-Length` says so).
+    public var maxUploadBytes: Int = 32 << 20
+    /// Largest registry body (register, heartbeat, update-card), bytes: agent cards are bounded to 64 KiB.
+    public var maxRegistryBodyBytes: Int = 128 << 10
+    /// Requests one client (a bearer token, or an address without one) may have in flight; 429 beyond.
+    public var maxConcurrentRequestsPerClient: Int = 64
     /// Allow `GET /admin/workspaces/:id/test-token` (never in production unless set explicitly).
     public var enableTestTokens: Bool?
     public var databasePoolSize: Int = 8

@@ -14,6 +14,8 @@ struct HostConfigurationFile: ConfigurationSection {
         case heartbeatFlushMs = "heartbeat_flush_ms"
         case maxBodyBytes = "max_body_bytes"
         case maxUploadBytes = "max_upload_bytes"
+        case maxRegistryBodyBytes = "max_registry_body_bytes"
+        case maxConcurrentRequestsPerClient = "max_concurrent_requests_per_client"
         case enableTestTokens = "enable_test_tokens"
         case databasePoolSize = "database_pool_size"
         case restartStopAttempts = "restart_stop_attempts"
@@ -34,6 +36,8 @@ struct HostConfigurationFile: ConfigurationSection {
     var heartbeatFlushMs: Int?
     var maxBodyBytes: Int?
     var maxUploadBytes: Int?
+    var maxRegistryBodyBytes: Int?
+    var maxConcurrentRequestsPerClient: Int?
     var enableTestTokens: Bool?
     var databasePoolSize: Int?
     var restartStopAttempts: Int?
@@ -55,6 +59,8 @@ struct HostConfigurationFile: ConfigurationSection {
         heartbeatFlushMs = try section.optional(.heartbeatFlushMs, atLeast: 1)
         maxBodyBytes = try section.optional(.maxBodyBytes, atLeast: 1)
         maxUploadBytes = try section.optional(.maxUploadBytes, atLeast: 1)
+        maxRegistryBodyBytes = try section.optional(.maxRegistryBodyBytes, atLeast: 1024)
+        maxConcurrentRequestsPerClient = try section.optional(.maxConcurrentRequestsPerClient, atLeast: 1)
         enableTestTokens = try section.optional(.enableTestTokens)
         databasePoolSize = try section.optional(.databasePoolSize, atLeast: 1)
         restartStopAttempts = try section.optional(.restartStopAttempts, atLeast: 1)
@@ -85,6 +91,8 @@ struct HostConfigurationFile: ConfigurationSection {
         if let heartbeatFlushMs { configuration.heartbeatFlushMs = heartbeatFlushMs }
         if let maxBodyBytes { configuration.maxBodyBytes = maxBodyBytes }
         if let maxUploadBytes { configuration.maxUploadBytes = maxUploadBytes }
+        if let maxRegistryBodyBytes { configuration.maxRegistryBodyBytes = maxRegistryBodyBytes }
+        if let maxConcurrentRequestsPerClient { configuration.maxConcurrentRequestsPerClient = maxConcurrentRequestsPerClient }
         if let enableTestTokens { configuration.enableTestTokens = enableTestTokens }
         if let databasePoolSize { configuration.databasePoolSize = databasePoolSize }
         if let restartStopAttempts { configuration.restartStopAttempts = restartStopAttempts }

@@ -3,6 +3,7 @@ import HTTPTypes
 import HostDispatch
 import HostStore
 import Hummingbird
+import Logging
 import NIOCore
 import ProviderWire
 
@@ -13,12 +14,17 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
     public let message: String
     /// Extra members of the error object (e.g. Molecule's `removed_at` on 410).
     public var extra: [String: JSONValue] = [:]
+    /// Extra response headers (`Allow` on 405, `Retry-After` on 429).
+    public var headers: HTTPFields = [:]
 
-    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, extra: [String: JSONValue] = [:]) {
+    public init(
+        _ status: HTTPResponse.Status, _ code: String, _ message: String, extra: [String: JSONValue] = [:], headers: HTTPFields = [:]
+    ) {
         self.status = status
         self.code = code
         self.message = message
         self.extra = extra
+        self.headers = headers
     }
 
     public var description: String { "\(status.code) \(code): \(message)" }
@@ -28,10 +34,9 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
         object["error"] = .string(message)
         object["code"] = .string(code)
         let body = (try? WireCoding.encode(JSONValue.object(object))) ?? Array(#"{"error":"internal error"}"#.utf8)
-        return Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: body))
-        )
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, "invalid_request", message) }
@@ -49,8 +54,9 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
         case let error as Migrator.Failure:
             return APIError(.serviceUnavailable, "platform_unavailable", error.description)
         case let error as DispatchError: return fromDispatch(error)
-        case let error as PostgresError:
-            return APIError(.internalServerError, "database_error", "database statement failed: \(error.message)")
+        case is PostgresError:
+            // The statement's text and the server's message stay in the log: they can quote SQL and values.
+            return APIError(.internalServerError, "database_error", "a database statement failed; the Host's log has the details")
         default:
             return APIError(.internalServerError, "internal", "\(error)")
         }
@@ -99,7 +105,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw APIError(.contentTooLarge, "payload_too_large", "request body is larger than this endpoint accepts")
         } catch {
-            throw APIError.from(error)
+            let converted = APIError.from(error)
+            if let api = converted as? APIError, api.status.code >= 500 {
+                context.logger.error("request failed", metadata: ["error": "\(error)", "status": "\(api.status.code)"])
+            }
+            throw converted
         }
     }
 }

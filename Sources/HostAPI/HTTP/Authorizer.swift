@@ -50,15 +50,20 @@ struct Authorizer: Sendable {
         }
     }
 
-    /// ``Access/registry``: once workspace `id` has a live token, its token (or the admin token) is required; before
-    /// that the caller is bootstrapping it and the answer mints one.
+    /// ``Access/registry``: the workspace's own token (or the admin token). The one exception is an external
+    /// workspace that has never had a token: its agent's first contact may come without one, and register mints it
+    /// (atomically, see ``TokenStore/issueFirst(_:)``). A managed workspace never bootstraps — its instance gets its
+    /// token from the Host — so an anonymous call for one is 401 even while it has no live token (mid-restart, or
+    /// after the stale-token sweep).
     func registryGate(_ request: Request, _ id: UUID) async throws -> Principal {
         switch try await caller(request) {
         case .workspace(let owner) where owner == id: return .workspace(id)  // the token itself proves a live token exists
         case .workspace: throw APIError.forbidden("this token belongs to another workspace")
-        case .admin: return try await tokens.hasLiveToken(id) ? .admin : .agentBootstrap(id)
+        case .admin: return try await tokens.awaitsFirstToken(id) ? .agentBootstrap(id) : .admin
         case .anonymous:
-            if try await tokens.hasLiveToken(id) { throw APIError(.unauthorized, "unauthorized", "missing workspace auth token") }
+            guard try await tokens.awaitsFirstToken(id) else {
+                throw APIError(.unauthorized, "unauthorized", "missing workspace auth token")
+            }
             return .agentBootstrap(id)
         }
     }

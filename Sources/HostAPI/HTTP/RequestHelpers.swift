@@ -1,13 +1,17 @@
 import Foundation
 import HTTPTypes
+import HostRequests
 import HostStore
 import Hummingbird
 import NIOCore
 import ProviderWire
 
 extension Request {
-    /// The body as bytes, refused with 413 beyond `limit`.
+    /// The body as bytes, refused with 413 beyond `limit` — before reading a byte when `Content-Length` says so.
     func bytes(limit: Int) async throws -> [UInt8] {
+        if let declared = headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            throw APIError(.contentTooLarge, "payload_too_large", "request body is \(declared) bytes; this endpoint accepts at most \(limit)")
+        }
         do {
             let buffer = try await body.collect(upTo: limit)
             return Array(buffer.readableBytesView)
@@ -16,14 +20,10 @@ extension Request {
         }
     }
 
-    /// Decodes a JSON body; malformed JSON and wrong field types are 400 with the field named.
-    func json<T: Decodable>(_ type: T.Type, limit: Int) async throws -> T {
-        let bytes = try await bytes(limit: limit)
-        guard !bytes.isEmpty else { throw APIError.badRequest("request body must be a JSON object") }
-        do { return try WireCoding.decode(type, from: bytes) } catch {
-            let what = DecodingErrorText.describe(error)
-            throw APIError(.badRequest, what == "not valid JSON" ? "invalid_json" : "invalid_request", "request body: \(what)")
-        }
+    /// Decodes and validates a JSON body (``ValidatedBody``): malformed JSON, NUL, invalid UTF-8, wrong types and values
+    /// out of bounds are 400 with the field named; beyond `limit` bytes, 413.
+    func json<T: ValidatedBody>(_ type: T.Type, limit: Int) async throws -> T {
+        try T.decoded(try await bytes(limit: limit))
     }
 
     /// The bearer token, if any.
@@ -72,4 +72,11 @@ func constantTimeEqual(_ a: String, _ b: String) -> Bool {
     var difference = UInt8(x.count == y.count ? 0 : 1)
     for i in 0..<max(x.count, y.count) { difference |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0) }
     return difference == 0
+}
+
+extension ValidatedBody {
+    /// ``ValidatedBody/decode(_:)`` with its refusal as the API's 400.
+    static func decoded(_ bytes: [UInt8]) throws -> Self {
+        do { return try decode(bytes) } catch { throw APIError(.badRequest, error.code, error.description) }
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HostDispatch
+import HostRequests
 import HostStore
 import Hummingbird
 import ProviderWire
@@ -7,26 +8,6 @@ import ProviderWire
 /// A workspace's files, plugins, boot log and diagnosis — the same endpoints for every provider.
 struct WorkspaceResourceRoutes: Sendable {
     let host: HostContext
-
-    struct WriteFileBody: Decodable {
-        var content: String?
-        var contentBase64: String?
-        enum CodingKeys: String, CodingKey {
-            case content
-            case contentBase64 = "content_base64"
-        }
-    }
-
-    struct InstallPluginBody: Decodable {
-        var name: String
-        var archiveBase64: String
-        var restart: Bool?
-        enum CodingKeys: String, CodingKey {
-            case name
-            case archiveBase64 = "archive_base64"
-            case restart
-        }
-    }
 
     func register(_ routes: RouteTable) {
         routes.add(.get, "/workspaces/{id}/files", .workspace) { request, context in
@@ -52,17 +33,8 @@ struct WorkspaceResourceRoutes: Sendable {
             let workspace = try await host.workspace(context, request)
             try checkRoot(request)
             let body = try await request.json(WriteFileBody.self, limit: host.configuration.maxUploadBytes)
-            // Base64 is checked once and passed on as sent; text is encoded once.
-            let base64: String
-            if let sent = body.contentBase64 {
-                guard Data(base64Encoded: sent) != nil else { throw APIError.badRequest("content_base64 is not valid base64") }
-                base64 = sent
-            } else if let content = body.content {
-                base64 = Data(content.utf8).base64EncodedString()
-            } else {
-                throw APIError.badRequest("send \"content\" (text) or \"content_base64\"")
-            }
-            let written = try await host.dispatcher.writeFile(workspace, path: path(context), contentBase64: base64)
+            // Base64 is checked once (by the body) and passed on as sent; text is encoded once.
+            let written = try await host.dispatcher.writeFile(workspace, path: path(context), contentBase64: body.base64)
             return try JSONResponse.object(["status": "saved", "path": .string(written.path), "size": .number(Double(written.size))])
         }
         routes.add(.delete, "/workspaces/{id}/files/{path}", .workspace) { request, context in
@@ -78,9 +50,11 @@ struct WorkspaceResourceRoutes: Sendable {
         routes.add(.post, "/workspaces/{id}/plugins", .workspace) { request, context in
             let workspace = try await host.workspace(context, request)
             let body = try await request.json(InstallPluginBody.self, limit: host.configuration.maxUploadBytes)
-            guard let archive = Data(base64Encoded: body.archiveBase64) else { throw APIError.badRequest("archive_base64 is not valid base64") }
-            if archive.starts(with: [0x1f, 0x8b]) {
-                throw APIError.badRequest("archive_base64 is gzip-compressed; send an uncompressed POSIX tar archive")
+            // The archive is read here first, by libarchive under the upload limits: a crafted tar is a 400 (or 413)
+            // before any provider sees it.
+            do throws(TarArchiveError) { _ = try TarArchive.read([UInt8](body.archive), limits: .upload) } catch {
+                throw APIError(
+                    error.isTooLarge ? .contentTooLarge : .badRequest, error.isTooLarge ? "payload_too_large" : "invalid_archive", error.description)
             }
             let installed = try await host.dispatcher.installPlugin(workspace, name: body.name, archiveBase64: body.archiveBase64)
             var restarting = false

@@ -1,5 +1,6 @@
 import Foundation
 import HostDispatch
+import HostRequests
 import HostStore
 import Hummingbird
 import ProviderWire
@@ -7,31 +8,6 @@ import ProviderWire
 /// `/workspaces`: create, list, get, patch, delete, restart, pause, resume, snapshot.
 struct WorkspaceRoutes: Sendable {
     let host: HostContext
-
-    struct CreateRequest: Decodable {
-        var name: String
-        var role: String?
-        var tier: Int?
-        var runtime: String?
-        var provider: String?
-        var parentId: UUID?
-        var config: JSONValue?
-        var snapshotId: String?
-
-        enum CodingKeys: String, CodingKey {
-            case name, role, tier, runtime, provider
-            case parentId = "parent_id"
-            case config
-            case snapshotId = "snapshot_id"
-        }
-    }
-
-    struct PatchRequest: Decodable {
-        var name: String?
-        var role: String?
-        var tier: Int?
-        var config: JSONValue?
-    }
 
     func register(_ routes: RouteTable) {
         routes.add(.post, "/workspaces", .admin, create)
@@ -63,11 +39,8 @@ struct WorkspaceRoutes: Sendable {
     }
 
     @Sendable func create(_ request: Request, _ context: HostRequestContext) async throws -> Response {
-        let body = try await request.json(CreateRequest.self, limit: host.configuration.maxBodyBytes)
-        let name = body.name.trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty, name.count <= 200 else { throw APIError.badRequest("name must be 1-200 characters") }
-        if let tier = body.tier, !(1...4).contains(tier) { throw APIError.badRequest("tier must be between 1 and 4") }
-        if let config = body.config, config.objectValue == nil { throw APIError.badRequest("config must be a JSON object") }
+        let body = try await request.json(CreateWorkspaceBody.self, limit: host.configuration.maxBodyBytes)
+        let name = body.trimmedName
         let runtime = body.runtime ?? "default"
         let created = try await host.lifecycle.create(
             .init(
@@ -89,10 +62,11 @@ struct WorkspaceRoutes: Sendable {
 
     @Sendable func patch(_ request: Request, _ context: HostRequestContext) async throws -> Response {
         let id = try await host.workspace(context, request).id
-        let body = try await request.json(PatchRequest.self, limit: host.configuration.maxBodyBytes)
-        if let name = body.name, name.trimmingCharacters(in: .whitespaces).isEmpty { throw APIError.badRequest("name must not be empty") }
-        if let tier = body.tier, !(1...4).contains(tier) { throw APIError.badRequest("tier must be between 1 and 4") }
-        if let config = body.config, config.objectValue == nil { throw APIError.badRequest("config must be a JSON object") }
+        let body = try await request.json(PatchWorkspaceBody.self, limit: host.configuration.maxBodyBytes)
+        // The principal rule: what runs (tier, config: command, env, image, runtime options) is the admin's to change.
+        if case .workspace = context.principal, let field = body.fieldsNeedingAdmin.first {
+            throw APIError.forbidden("\"\(field)\" decides what the workspace runs; only the admin token may change it")
+        }
         guard let updated = try await host.store.update(id, name: body.name, role: body.role, tier: body.tier, config: body.config) else {
             throw APIError.notFound("workspace \(id.uuidString.lowercased()) not found")
         }

@@ -71,9 +71,10 @@ extension WorkspaceLifecycle {
         guard !workspace.isExternal else { return false }
         guard providers.isLoaded(workspace.provider) else { throw DispatchError.providerNotLoaded(provider: workspace.provider) }
         guard try await apply(.restart, to: workspace.id) else { return false }
-        // The old instance must not heartbeat the workspace back to online while it is being replaced: its token dies
-        // now, and the new instance gets a fresh one at provision.
-        try await tokens.revokeAll(workspace.id)
+        // The old instance must not heartbeat the workspace back to online while it is being replaced: its token is
+        // swapped now (revoked and replaced in one transaction, so the workspace is never without one), and the new
+        // instance gets a fresh one at provision.
+        _ = try await tokens.rotate(workspace.id)
         guard restarts.begin(workspace.id) else { return true }
         background.run { [self] in
             repeat { await restartCycle(workspace) } while restarts.again(workspace.id)

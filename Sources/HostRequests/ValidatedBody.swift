@@ -1,0 +1,86 @@
+import Foundation
+import ProviderWire
+
+/// A JSON body the Host accepts from the network: decoded, then checked against its bounds.
+///
+/// Every body goes through ``decode(_:)``: the bytes must be UTF-8 JSON without a NUL anywhere (PostgreSQL's text
+/// and jsonb refuse it; a NUL once wedged the heartbeat batch), numbers must be finite and nesting shallow; then the
+/// type's own ``validate()`` checks ranges and lengths. A refusal is a ``RequestError`` naming the field.
+public protocol ValidatedBody: Decodable, Sendable {
+    /// Checks ranges, lengths and enumerations after decoding.
+    func validate() throws(RequestError)
+}
+
+extension ValidatedBody {
+    /// Decodes and validates `bytes`.
+    public static func decode(_ bytes: some Collection<UInt8>) throws(RequestError) -> Self {
+        let data = Data(bytes)
+        try RequestText.check(data)
+        let body: Self
+        do { body = try WireCoding.decode(Self.self, from: data) } catch {
+            let what = DecodingErrorText.describe(error)
+            throw what == "not valid JSON" ? .invalidJSON(what) : .invalid(what)
+        }
+        try body.validate()
+        return body
+    }
+}
+
+/// Checks on the raw text and on values that are stored as they came (agent cards, config).
+public enum RequestText {
+    /// Deepest nesting of arrays and objects a body may have.
+    public static let maximumDepth = 32
+
+    /// UTF-8, no NUL byte, no `\u0000` escape.
+    public static func check(_ data: Data) throws(RequestError) {
+        guard !data.isEmpty else { throw .invalidJSON("the body is empty; send a JSON object") }
+        guard String(validating: data, as: UTF8.self) != nil else { throw .invalidJSON("not valid UTF-8") }
+        var escaped = false
+        var index = data.startIndex
+        while index < data.endIndex {
+            let byte = data[index]
+            if byte == 0 { throw .invalidJSON("contains a NUL byte") }
+            if escaped {
+                escaped = false
+                if byte == UInt8(ascii: "u"), data.distance(from: index, to: data.endIndex) > 4,
+                    data[data.index(index, offsetBy: 1)..<data.index(index, offsetBy: 5)].allSatisfy({ $0 == UInt8(ascii: "0") })
+                {
+                    throw .invalid("a string contains \\u0000 (NUL), which cannot be stored")
+                }
+            } else if byte == UInt8(ascii: "\\") {
+                escaped = true
+            }
+            index = data.index(after: index)
+        }
+    }
+
+    /// A stored JSON value: finite numbers, at most ``maximumDepth`` levels, at most `maximumBytes` once encoded.
+    public static func checkStored(_ value: JSONValue, field: String, maximumBytes: Int) throws(RequestError) {
+        try walk(value, field: field, depth: 0)
+        let size = (try? WireCoding.encode(value).count) ?? Int.max
+        guard size <= maximumBytes else { throw .invalid("\"\(field)\" is \(size) bytes; at most \(maximumBytes) are accepted") }
+    }
+
+    private static func walk(_ value: JSONValue, field: String, depth: Int) throws(RequestError) {
+        guard depth <= maximumDepth else { throw .invalid("\"\(field)\" nests deeper than \(maximumDepth) levels") }
+        switch value {
+        case .number(let number) where !number.isFinite: throw .invalid("\"\(field)\" holds a number that is not finite")
+        case .array(let items): for item in items { try walk(item, field: field, depth: depth + 1) }
+        case .object(let members): for member in members.values { try walk(member, field: field, depth: depth + 1) }
+        default: break
+        }
+    }
+
+    /// A string field: at most `maximum` characters, optionally not blank.
+    public static func checkString(_ value: String?, field: String, maximum: Int, allowsEmpty: Bool = true) throws(RequestError) {
+        guard let value else { return }
+        if !allowsEmpty, value.trimmingCharacters(in: .whitespaces).isEmpty { throw .invalid("\"\(field)\" must not be empty") }
+        guard value.count <= maximum else { throw .invalid("\"\(field)\" is longer than \(maximum) characters") }
+    }
+
+    /// An integer field within `range`.
+    public static func checkRange<T: Comparable>(_ value: T?, field: String, _ range: ClosedRange<T>) throws(RequestError) {
+        guard let value else { return }
+        guard range.contains(value) else { throw .invalid("\"\(field)\" must be between \(range.lowerBound) and \(range.upperBound)") }
+    }
+}
