@@ -3,7 +3,9 @@ import HostRequests
 /// libFuzzer entry: any bytes as each JSON body the Host decodes from the network. A refusal is fine; a trap is
 /// the bug. A body that is accepted must also hold its bounds (the validation is the contract the store relies on).
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzRequests(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+public func fuzzRequests(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 { fuzzRequestsInput(data, size) }
+
+func fuzzRequestsInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
     if let beat = try? HeartbeatBody.decode(bytes) {
         if let tasks = beat.activeTasks, !(0...HeartbeatBody.maximumActiveTasks).contains(tasks) { fatalError("active_tasks out of bounds") }

@@ -3,7 +3,9 @@ import ProviderWire
 /// libFuzzer entry: any bytes as a plugin archive, under both limit sets. An answer (archive or refusal) is fine;
 /// a trap, an overflow or a sanitizer report is the bug.
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzTar(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+public func fuzzTar(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 { fuzzTarInput(data, size) }
+
+func fuzzTarInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
     for limits in [TarArchive.Limits.upload, .engine, .init(maxEntries: 4, maxTotalBytes: 1024, allowsUnsafeEntries: false)] {
         if let archive = try? TarArchive.read(bytes, limits: limits) {

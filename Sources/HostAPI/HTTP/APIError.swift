@@ -54,6 +54,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
         case let error as Migrator.Failure:
             return APIError(.serviceUnavailable, "platform_unavailable", error.description)
         case let error as DispatchError: return fromDispatch(error)
+        case let error as WorkspaceLifecycle.CreateError: return APIError.badRequest(error.description)
         case is PostgresError:
             // The statement's text and the server's message stay in the log: they can quote SQL and values.
             return APIError(.internalServerError, "database_error", "a database statement failed; the Host's log has the details")

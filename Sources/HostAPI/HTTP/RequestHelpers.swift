@@ -34,6 +34,15 @@ extension Request {
     }
 
     func query(_ name: String) -> String? { uri.queryParameters[Substring(name)].map(String.init) }
+
+    /// A boolean query parameter: absent is false, `true`/`false` are themselves, anything else is 400.
+    func flag(_ name: String) throws -> Bool {
+        switch query(name) {
+        case nil, "false": return false
+        case "true": return true
+        case let other?: throw APIError.badRequest("query parameter \(name) must be true or false, not \"\(other)\"")
+        }
+    }
 }
 
 extension HostRequestContext {

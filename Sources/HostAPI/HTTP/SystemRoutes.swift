@@ -29,12 +29,12 @@ struct SystemRoutes: Sendable {
         }
         routes.add(.get, "/events", .admin) { request, _ in
             try JSONResponse.make(
-                try await host.events.list(workspaceId: nil, afterId: Int(request.query("after") ?? "0") ?? 0, limit: limit(request)))
+                try await host.events.list(workspaceId: nil, afterId: try after(request), limit: limit(request)))
         }
         routes.add(.get, "/events/{id}", .admin) { request, context in
             try JSONResponse.make(
                 try await host.events.list(
-                    workspaceId: try context.workspaceId(), afterId: Int(request.query("after") ?? "0") ?? 0, limit: limit(request))
+                    workspaceId: try context.workspaceId(), afterId: try after(request), limit: limit(request))
             )
         }
         routes.add(.get, "/admin/providers", .admin) { _, _ in
@@ -54,6 +54,7 @@ struct SystemRoutes: Sendable {
                 throw APIError.badRequest("request body: \(DecodingErrorText.describe(error))")
             }
             guard let name = context.parameters.get("name") else { throw APIError.badRequest("provider name missing") }
+            guard host.lifecycle.providers.isLoaded(name) else { throw APIError.notFound("no provider named \"\(name)\" is loaded on this Host") }
             let summary = try await host.lifecycle.providers.reload(provider: name, path: body.path)
             return try JSONResponse.make(summary)
         }
@@ -62,6 +63,12 @@ struct SystemRoutes: Sendable {
             let workspace = try await host.workspace(context, request)
             return try JSONResponse.object(["auth_token": .string(try await host.tokens.issue(workspace.id))])
         }
+    }
+
+    func after(_ request: Request) throws -> Int {
+        let after = Int(request.query("after") ?? "0") ?? -1
+        guard after >= 0 else { throw APIError.badRequest("after must be an event id (a whole number, 0 or more)") }
+        return after
     }
 
     func limit(_ request: Request) throws -> Int {

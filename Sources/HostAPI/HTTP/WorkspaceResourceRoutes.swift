@@ -74,6 +74,8 @@ struct WorkspaceResourceRoutes: Sendable {
         routes.add(.get, "/workspaces/{id}/boot-log", .workspace) { request, context in
             let workspace = try await host.workspace(context, request)
             let tail = request.query("tail").flatMap(Int.init)
+            if let tail, !(0...100_000).contains(tail) { throw APIError.badRequest("tail must be between 0 and 100000 lines") }
+            if request.query("tail") != nil, tail == nil { throw APIError.badRequest("tail must be a whole number of lines") }
             let logs = try await host.dispatcher.logs(workspace, tailLines: tail, cursor: request.query("cursor"))
             return try JSONResponse.object([
                 "workspace_id": .string(workspace.id.uuidString.lowercased()), "content": .string(logs.content), "cursor": .string(logs.cursor),

@@ -12,10 +12,10 @@ struct WorkspaceRoutes: Sendable {
     func register(_ routes: RouteTable) {
         routes.add(.post, "/workspaces", .admin, create)
         routes.add(.get, "/workspaces", .admin) { request, _ in
-            try JSONResponse.make(try await host.store.list(includeRemoved: request.query("include_removed") == "true"))
+            try JSONResponse.make(try await host.store.list(includeRemoved: try request.flag("include_removed")))
         }
         routes.add(.get, "/workspaces/{id}", .workspace) { request, context in
-            try JSONResponse.make(try await host.workspace(context, request, includeRemoved: request.query("include_removed") == "true"))
+            try JSONResponse.make(try await host.workspace(context, request, includeRemoved: try request.flag("include_removed")))
         }
         routes.add(.patch, "/workspaces/{id}", .workspace, patch)
         routes.add(.delete, "/workspaces/{id}", .admin, delete)
@@ -76,7 +76,7 @@ struct WorkspaceRoutes: Sendable {
     @Sendable func delete(_ request: Request, _ context: HostRequestContext) async throws -> Response {
         let workspace = try await host.workspace(context, request)
         do {
-            try await host.lifecycle.delete(workspace, purge: request.query("purge") == "true")
+            try await host.lifecycle.delete(workspace, purge: try request.flag("purge"))
         } catch DispatchError.providerNotLoaded(let provider) {
             throw APIError.fromDispatch(.providerNotLoaded(provider: provider))
         } catch let error as DispatchError {
