@@ -10,12 +10,13 @@ let package = Package(
     name: "molecule-fuzz",
     dependencies: [.package(name: "molecule-host", path: "..")],
     targets: [
+        .target(name: "FuzzDriver", swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(
-            name: "FuzzTar", dependencies: [.product(name: "HostRequests", package: "molecule-host")],
+            name: "FuzzTar", dependencies: ["FuzzDriver", .product(name: "HostRequests", package: "molecule-host")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
-            name: "FuzzRequests", dependencies: [.product(name: "HostRequests", package: "molecule-host")],
+            name: "FuzzRequests", dependencies: ["FuzzDriver", .product(name: "HostRequests", package: "molecule-host")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]

@@ -37,11 +37,22 @@ public struct InstallPluginBody: ValidatedBody {
         case restart
     }
 
+    /// The archive's bytes, decoded once while the body is (nil when `archive_base64` is not base64).
+    private let decodedArchive: Data?
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        archiveBase64 = try container.decode(String.self, forKey: .archiveBase64)
+        restart = try container.decodeIfPresent(Bool.self, forKey: .restart)
+        decodedArchive = Data(base64Encoded: archiveBase64)
+    }
+
     /// The archive's bytes (validated: ``validate()`` refused anything else).
-    public var archive: Data { Data(base64Encoded: archiveBase64) ?? Data() }
+    public var archive: Data { decodedArchive ?? Data() }
 
     public func validate() throws(RequestError) {
         do { try RelativePath.validatePluginName(name) } catch { throw .invalid("\"name\": \(error.message)") }
-        guard Data(base64Encoded: archiveBase64) != nil else { throw .invalid("\"archive_base64\" is not valid base64") }
+        guard decodedArchive != nil else { throw .invalid("\"archive_base64\" is not valid base64") }
     }
 }

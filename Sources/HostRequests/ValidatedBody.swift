@@ -34,23 +34,27 @@ public enum RequestText {
     /// UTF-8, no NUL byte, no `\u0000` escape.
     public static func check(_ data: Data) throws(RequestError) {
         guard !data.isEmpty else { throw .invalidJSON("the body is empty; send a JSON object") }
-        guard String(validating: data, as: UTF8.self) != nil else { throw .invalidJSON("not valid UTF-8") }
+        // Validated in place (no copy of the body): transcoding into nothing stops at the first invalid sequence.
+        let invalidUTF8 = transcode(data.makeIterator(), from: UTF8.self, to: UTF32.self, stoppingOnError: true) { _ in }
+        if invalidUTF8 { throw .invalidJSON("not valid UTF-8") }
+        let scanned = data.withUnsafeBytes { bytes in Result { () throws(RequestError) in try scanForNUL(bytes) } }
+        try scanned.get()
+    }
+
+    /// No NUL byte, and no `\u0000` escape in a string (an escaped backslash before `u0000` is text, not NUL).
+    static func scanForNUL(_ bytes: UnsafeRawBufferPointer) throws(RequestError) {
         var escaped = false
-        var index = data.startIndex
-        while index < data.endIndex {
-            let byte = data[index]
+        for index in bytes.indices {
+            let byte = bytes[index]
             if byte == 0 { throw .invalidJSON("contains a NUL byte") }
             if escaped {
                 escaped = false
-                if byte == UInt8(ascii: "u"), data.distance(from: index, to: data.endIndex) > 4,
-                    data[data.index(index, offsetBy: 1)..<data.index(index, offsetBy: 5)].allSatisfy({ $0 == UInt8(ascii: "0") })
-                {
+                if byte == UInt8(ascii: "u"), index + 4 < bytes.count, bytes[(index + 1)...(index + 4)].allSatisfy({ $0 == UInt8(ascii: "0") }) {
                     throw .invalid("a string contains \\u0000 (NUL), which cannot be stored")
                 }
             } else if byte == UInt8(ascii: "\\") {
                 escaped = true
             }
-            index = data.index(after: index)
         }
     }
 

@@ -33,13 +33,15 @@ extension ProcessProvider: PluginHostingProvider {
                 throw ProviderError.invalidArgument("plugin archive entry \(entry.path) is not a file or directory; links are refused")
             }
         }
-        if let uid = config.pluginUid, geteuid() == 0 { try chownRecursively(staging, uid: uid) }
+        // With per-workspace uids the workload owns its plugin (below); otherwise plugin_uid, when set, as before.
+        if let uid = config.pluginUid, geteuid() == 0, !sandbox.separatesUsers { WorkloadSandbox.chownTree(staging.path, uid: uid) }
         let destination = plugins.appendingPathComponent(request.name, isDirectory: true)
         return try locked(request.workspaceId) {
             let observed = try workspace.filesRoot.resolve(try RelativePath("plugins/\(request.name)"), for: .makeDirectory).observation
             if observed == .directory { try FileManager.default.removeItem(at: destination) }
             try FileManager.default.moveItem(at: staging, to: destination)
-            sandbox.handOver([plugins.path], of: workspace)
+            sandbox.handOver([plugins.path], of: workspace, recursive: false)
+            sandbox.handOver([destination.path], of: workspace)
             return PluginInfo(name: request.name, files: files)
         }
     }
@@ -78,13 +80,5 @@ extension ProcessProvider: PluginHostingProvider {
             count += 1
         }
         return count
-    }
-
-    private func chownRecursively(_ directory: URL, uid: UInt32) throws {
-        chown(directory.path, uid, uid)
-        let enumerator = FileManager.default.enumerator(atPath: directory.path)
-        while let relative = enumerator?.nextObject() as? String {
-            lchown(directory.appendingPathComponent(relative).path, uid, uid)
-        }
     }
 }

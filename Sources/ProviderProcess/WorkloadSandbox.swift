@@ -93,7 +93,7 @@ final class WorkloadSandbox: Sendable {
         Self.chownTree(workspace.configs.path, uid: uid)
         chmod(workspace.configs.path, 0o700)
         var ancestor = layout.root.deletingLastPathComponent()
-        while ancestor.path != "/" {
+        for _ in 0..<256 where ancestor.path != "/" {
             var info = stat()
             if stat(ancestor.path, &info) == 0, info.st_mode & 0o001 == 0 {
                 throw .unavailable(

@@ -1,5 +1,9 @@
 import CLibArchive
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension TarArchive {
     /// Bounds on what reading an archive may produce. Sizes count the bytes actually read, never a header's claim.
     public struct Limits: Sendable, Hashable {
@@ -32,6 +36,10 @@ extension TarArchive {
     public static func read(_ bytes: [UInt8], limits: Limits = .upload) throws(TarArchiveError) -> TarArchive {
         if bytes.isEmpty || bytes.allSatisfy({ $0 == 0 }) { return TarArchive() }
         if bytes.starts(with: [0x1f, 0x8b]) { throw .compressed }
+        // Names are UTF-8 (pax says so): this thread converts them in a UTF-8 locale for the call, whatever the
+        // process's locale (C under the Host), or libarchive refuses every non-ASCII name with a warning.
+        let previousLocale = Self.utf8Locale.map { uselocale($0) }
+        defer { if let previousLocale { uselocale(previousLocale) } }
         guard let reader = archive_read_new() else { throw .corrupt("libarchive could not allocate a reader") }
         defer { archive_read_free(reader) }
         archive_read_support_format_tar(reader)
@@ -47,6 +55,7 @@ extension TarArchive {
         var entries: [Entry] = []
         var total = 0
         var headers = 0
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)  // one read buffer for the whole archive
         while true {
             var handle: OpaquePointer?
             let status = archive_read_next_header(reader, &handle)
@@ -56,14 +65,14 @@ extension TarArchive {
             guard acceptable, let entry = handle else { throw .corrupt(Self.message(reader)) }
             headers += 1
             guard headers <= limits.maxEntries else { throw .tooManyEntries(limit: limits.maxEntries) }
-            if let parsed = try Self.entry(entry, reader: reader, limits: limits, total: &total) { entries.append(parsed) }
+            if let parsed = try Self.entry(entry, reader: reader, limits: limits, total: &total, chunk: &chunk) { entries.append(parsed) }
         }
         return entries
     }
 
     /// One header and its data; nil for the archive's root (`./`).
     private static func entry(
-        _ entry: OpaquePointer, reader: OpaquePointer, limits: Limits, total: inout Int
+        _ entry: OpaquePointer, reader: OpaquePointer, limits: Limits, total: inout Int, chunk: inout [UInt8]
     ) throws(TarArchiveError)
         -> Entry?
     {
@@ -93,7 +102,10 @@ extension TarArchive {
         }
         var contents: [UInt8] = []
         if kind == .file {
-            var chunk = [UInt8](repeating: 0, count: 64 << 10)
+            // The header's size is a hint for the allocation only, capped by what the limits still allow.
+            if archive_entry_size_is_set(entry) != 0 {
+                contents.reserveCapacity(Int(clamping: max(0, min(archive_entry_size(entry), Int64(limits.maxTotalBytes - total)))))
+            }
             while true {
                 let read = chunk.withUnsafeMutableBytes { archive_read_data(reader, $0.baseAddress, $0.count) }
                 if read == 0 { break }
@@ -121,6 +133,9 @@ extension TarArchive {
         }
         return true
     }
+
+    /// `C.UTF-8` (glibc has it built in), made once; nil where it does not exist.
+    nonisolated(unsafe) private static let utf8Locale: locale_t? = newlocale(LC_CTYPE_MASK, "C.UTF-8", nil)
 
     private static func message(_ reader: OpaquePointer) -> String {
         archive_error_string(reader).map { String(cString: $0) } ?? "unreadable archive"

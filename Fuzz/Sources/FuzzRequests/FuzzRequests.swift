@@ -1,6 +1,7 @@
 import HostRequests
 
-/// libFuzzer entry: any bytes as each JSON body the Host decodes from the network. A refusal is fine; a trap is
+/// The entry libFuzzer links against (its runtime references the symbol); the driver in main.swift calls the same
+/// function. Any bytes as each JSON body the Host decodes from the network. A refusal is fine; a trap is
 /// the bug. A body that is accepted must also hold its bounds (the validation is the contract the store relies on).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRequests(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 { fuzzRequestsInput(data, size) }

@@ -1,6 +1,7 @@
 import ProviderWire
 
-/// libFuzzer entry: any bytes as a plugin archive, under both limit sets. An answer (archive or refusal) is fine;
+/// The entry libFuzzer links against (its runtime references the symbol); the driver in main.swift calls the same
+/// function. Any bytes as a plugin archive, under both limit sets. An answer (archive or refusal) is fine;
 /// a trap, an overflow or a sanitizer report is the bug.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTar(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 { fuzzTarInput(data, size) }

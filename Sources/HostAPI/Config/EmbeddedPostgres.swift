@@ -1,4 +1,5 @@
 import Foundation
+import HostStore
 import Logging
 
 /// A private PostgreSQL for the embedded default: `initdb` + `pg_ctl` from the system's binaries, a data directory
@@ -53,7 +54,7 @@ public struct EmbeddedPostgres: Sendable {
         if asRoot { _ = CommandRunner.run(["chown", "-R", "postgres:postgres", dataDirectory]) }
         if !FileManager.default.fileExists(atPath: passwordFile) {
             let created = FileManager.default.createFile(
-                atPath: passwordFile, contents: Data(Self.generatePassword().utf8), attributes: [.posixPermissions: 0o600])
+                atPath: passwordFile, contents: Data(TokenStore.generate().utf8), attributes: [.posixPermissions: 0o600])
             guard created else { throw Failure("cannot write \(passwordFile)") }
         }
         if !FileManager.default.fileExists(atPath: dataDirectory + "/PG_VERSION") {
@@ -86,7 +87,8 @@ public struct EmbeddedPostgres: Sendable {
     /// scram-sha-256 for every connection (a single-user start sets the password; the server is not running yet).
     func requirePasswords(asRoot: Bool) throws {
         let hba = dataDirectory + "/pg_hba.conf"
-        let current = run(["cat", hba], asRoot: asRoot).output
+        // Readable by the Host either way: as root, or as the user that owns the data directory.
+        let current = (try? String(contentsOfFile: hba, encoding: .utf8)) ?? ""
         let required =
             "# Molecule Host: every connection authenticates (scram-sha-256).\nlocal all all scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\nhost all all ::1/128 scram-sha-256\n"
         guard current != required else { return }
@@ -100,22 +102,12 @@ public struct EmbeddedPostgres: Sendable {
                 "ALTER USER postgres PASSWORD '\(escaped)';", "\(binDirectory)/postgres", dataDirectory,
             ])
         guard setPassword.status == 0 else { throw Failure("could not set the embedded PostgreSQL's password: \(setPassword.output)") }
-        let staged = dataDirectory + ".pg_hba.conf"
-        guard FileManager.default.createFile(atPath: staged, contents: Data(required.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw Failure("cannot write \(staged)")
+        // Written in place by the Host (root, or the data directory's owner), then given back to the server's user.
+        guard FileManager.default.createFile(atPath: hba, contents: Data(required.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw Failure("cannot replace \(hba)")
         }
-        if asRoot { _ = CommandRunner.run(["chown", "postgres:postgres", staged]) }
-        defer { unlink(staged) }
-        let copied = run(["cp", staged, hba], asRoot: asRoot)
-        guard copied.status == 0 else { throw Failure("cannot replace \(hba): \(copied.output)") }
+        if asRoot { _ = CommandRunner.run(["chown", "postgres:postgres", hba]) }
         logger.info("the embedded PostgreSQL now requires its password", metadata: ["password_file": "\(passwordFile)"])
-    }
-
-    static func generatePassword() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
     }
 
     /// Stops the server (fast shutdown).

@@ -1,10 +1,8 @@
-import Crypto
-import Foundation
 import HTTPTypes
 import Hummingbird
 import Synchronization
 
-/// Bounds the requests one client has in flight: a bearer token (by its hash), or the peer address without one.
+/// Bounds the requests one client has in flight: a bearer token, or the peer address without one.
 /// Beyond the limit the answer is 429 with `Retry-After`, before any body is read or any work starts, so one client
 /// cannot take every worker, connection or byte of memory from the others.
 struct ConcurrencyLimitMiddleware: RouterMiddleware {
@@ -25,11 +23,9 @@ struct ConcurrencyLimitMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// Who is asking: a token's hash (never the token itself), else the peer's address.
+    /// Who is asking: the token (held only while its requests run, like the request itself), else the peer's address.
     static func client(_ request: Request, _ context: Context) -> String {
-        if let bearer = request.bearer {
-            return "t:" + SHA256.hash(data: Data(bearer.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
-        }
+        if let bearer = request.bearer { return "t:" + bearer }
         return "a:" + (context.channel.remoteAddress?.ipAddress ?? "unknown")
     }
 }

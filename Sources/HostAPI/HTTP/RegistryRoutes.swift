@@ -62,8 +62,8 @@ struct RegistryRoutes: Sendable {
         }
         try host.heartbeats.submit(
             .init(
-                id: body.workspaceId, errorRate: body.errorRate ?? 0, activeTasks: max(0, body.activeTasks ?? 0),
-                uptimeSeconds: max(0, body.uptimeSeconds ?? 0), currentTask: body.currentTask, sampleError: body.sampleError,
+                id: body.workspaceId, errorRate: body.errorRate ?? 0, activeTasks: body.activeTasks ?? 0,
+                uptimeSeconds: body.uptimeSeconds ?? 0, currentTask: body.currentTask, sampleError: body.sampleError,
                 wedged: body.runtimeState == "wedged"
             )
         )
