@@ -17,10 +17,7 @@ extension ValidatedBody {
         let data = Data(bytes)
         try RequestText.check(data)
         let body: Self
-        do { body = try WireCoding.decode(Self.self, from: data) } catch {
-            let what = DecodingErrorText.describe(error)
-            throw what == "not valid JSON" ? .invalidJSON(what) : .invalid(what)
-        }
+        do { body = try WireCoding.decode(Self.self, from: data) } catch { throw RequestText.describeRefusal(data, error) }
         try body.validate()
         return body
     }
@@ -31,31 +28,38 @@ public enum RequestText {
     /// Deepest nesting of arrays and objects a body may have.
     public static let maximumDepth = 32
 
-    /// UTF-8, no NUL byte, no `\u0000` escape.
+    /// Not empty, no NUL byte, no `\u0000` escape. UTF-8 is the decoder's to check (it refuses any invalid
+    /// sequence); ``describeRefusal(_:)`` says so when it was the reason.
     public static func check(_ data: Data) throws(RequestError) {
         guard !data.isEmpty else { throw .invalidJSON("the body is empty; send a JSON object") }
-        // Validated in place (no copy of the body): transcoding into nothing stops at the first invalid sequence.
-        let invalidUTF8 = transcode(data.makeIterator(), from: UTF8.self, to: UTF32.self, stoppingOnError: true) { _ in }
-        if invalidUTF8 { throw .invalidJSON("not valid UTF-8") }
         let scanned = data.withUnsafeBytes { bytes in Result { () throws(RequestError) in try scanForNUL(bytes) } }
         try scanned.get()
     }
 
     /// No NUL byte, and no `\u0000` escape in a string (an escaped backslash before `u0000` is text, not NUL).
+    /// memchr does the scanning (to each NUL, then to each backslash): this runs on every body, uploads included.
     static func scanForNUL(_ bytes: UnsafeRawBufferPointer) throws(RequestError) {
-        var escaped = false
-        for index in bytes.indices {
-            let byte = bytes[index]
-            if byte == 0 { throw .invalidJSON("contains a NUL byte") }
-            if escaped {
-                escaped = false
-                if byte == UInt8(ascii: "u"), index + 4 < bytes.count, bytes[(index + 1)...(index + 4)].allSatisfy({ $0 == UInt8(ascii: "0") }) {
-                    throw .invalid("a string contains \\u0000 (NUL), which cannot be stored")
-                }
-            } else if byte == UInt8(ascii: "\\") {
-                escaped = true
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        if memchr(base, 0, bytes.count) != nil { throw .invalidJSON("contains a NUL byte") }
+        var offset = 0
+        while offset < bytes.count, let hit = memchr(base + offset, Int32(UInt8(ascii: "\\")), bytes.count - offset) {
+            let position = base.distance(to: UnsafeRawPointer(hit))
+            // `\\` is an escaped backslash: both are skipped, so the next backslash found starts its own escape.
+            let escaped = position + 1 < bytes.count ? bytes[position + 1] : 0
+            if escaped == UInt8(ascii: "u"), position + 5 < bytes.count,
+                bytes[(position + 2)...(position + 5)].allSatisfy({ $0 == UInt8(ascii: "0") })
+            {
+                throw .invalid("a string contains \\u0000 (NUL), which cannot be stored")
             }
+            offset = position + 2
         }
+    }
+
+    /// Why the decoder refused `data`: invalid UTF-8 named as such, anything else as the decoder said.
+    static func describeRefusal(_ data: Data, _ error: any Error) -> RequestError {
+        if String(validating: data, as: UTF8.self) == nil { return .invalidJSON("not valid UTF-8") }
+        let what = DecodingErrorText.describe(error)
+        return what == "not valid JSON" ? .invalidJSON(what) : .invalid(what)
     }
 
     /// A stored JSON value: finite numbers, at most ``maximumDepth`` levels, at most `maximumBytes` once encoded.

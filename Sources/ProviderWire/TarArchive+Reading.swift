@@ -101,22 +101,44 @@ extension TarArchive {
             }
         }
         var contents: [UInt8] = []
-        if kind == .file {
-            // The header's size is a hint for the allocation only, capped by what the limits still allow.
-            if archive_entry_size_is_set(entry) != 0 {
-                contents.reserveCapacity(Int(clamping: max(0, min(archive_entry_size(entry), Int64(limits.maxTotalBytes - total)))))
-            }
+        if kind == .file { contents = try Self.data(of: entry, reader: reader, limits: limits, total: &total, chunk: &chunk) }
+        if path.isRoot { return nil }
+        return Entry(path: path, kind: kind, mode: mode, contents: contents, uid: uid, gid: gid)
+    }
+
+    /// A file's content, read by libarchive straight into its array (no per-byte copying in Swift): the size the
+    /// header declares, refused beyond what the limits still allow; a size-less entry is read in chunks.
+    private static func data(
+        of entry: OpaquePointer, reader: OpaquePointer, limits: Limits, total: inout Int, chunk: inout [UInt8]
+    ) throws(TarArchiveError) -> [UInt8] {
+        let remaining = limits.maxTotalBytes - total
+        guard archive_entry_size_is_set(entry) != 0 else {
+            var contents: [UInt8] = []
             while true {
                 let read = chunk.withUnsafeMutableBytes { archive_read_data(reader, $0.baseAddress, $0.count) }
-                if read == 0 { break }
+                if read == 0 { return contents }
                 guard read > 0 else { throw .corrupt(Self.message(reader)) }
                 total += read
                 guard total <= limits.maxTotalBytes else { throw .tooLarge(limit: limits.maxTotalBytes) }
-                contents.append(contentsOf: chunk[0..<read])
+                chunk.withUnsafeBytes { contents += UnsafeRawBufferPointer(rebasing: $0[0..<read]) }
             }
         }
-        if path.isRoot { return nil }
-        return Entry(path: path, kind: kind, mode: mode, contents: contents, uid: uid, gid: gid)
+        let declared = archive_entry_size(entry)
+        guard declared >= 0, declared <= Int64(remaining) else { throw .tooLarge(limit: limits.maxTotalBytes) }
+        var failed = false
+        let contents = [UInt8](unsafeUninitializedCapacity: Int(declared)) { buffer, count in
+            while count < buffer.count {
+                let read = archive_read_data(reader, buffer.baseAddress! + count, buffer.count - count)
+                if read <= 0 {
+                    failed = read < 0
+                    break
+                }
+                count += read
+            }
+        }
+        if failed { throw .corrupt(Self.message(reader)) }
+        total += contents.count
+        return contents
     }
 
     /// Whether a symlink at `path` pointing to `target` resolves inside the archive's root (lexically).
