@@ -23,6 +23,10 @@ let package = Package(
         .executable(name: "molecule-bench", targets: ["HostBenchmarks"]),
         // The process a provider runs in under process isolation (started by the Host, never by hand).
         .executable(name: "molecule-provider-runner", targets: ["ProviderRunner"]),
+        // The per-workspace supervisor the Process provider starts each workload under (subreaper, cgroup join, exit status).
+        .executable(name: "molecule-workload-supervisor", targets: ["WorkloadSupervisor"]),
+        // The reference agent: the Process provider's default workload (registers, heartbeats, answers A2A).
+        .executable(name: "molecule-agent", targets: ["ReferenceAgent"]),
         // Providers: drop-in shared objects, loaded by the Host at run time (never linked into it).
         .library(name: "ProviderProcess", type: .dynamic, targets: ["ProviderProcess"]),
         // A provider whose verbs do nothing: the benchmark's probe for the cost of the ABI itself.
@@ -68,7 +72,10 @@ let package = Package(
         .target(name: "ProviderKit", dependencies: ["ProviderABI", "ProviderWire"], swiftSettings: strictSettings),
 
         // MARK: Providers
-        .target(name: "ProviderProcess", dependencies: ["ProviderKit", "ProviderABI", "ProviderWire"], swiftSettings: strictSettings),
+        // dladdr (a GNU extension Swift's Glibc does not import): where the Process provider's library was loaded from.
+        .target(name: "CProcessSupport", path: "Sources/CProcessSupport"),
+        .target(
+            name: "ProviderProcess", dependencies: ["ProviderKit", "ProviderABI", "ProviderWire", "CProcessSupport"], swiftSettings: strictSettings),
 
         // libcurl for the providers that speak HTTP (Docker Engine API, EC2 Query API).
         .target(name: "ProviderHTTP", dependencies: ["ProviderKit", "ProviderWire", "CCurl"], swiftSettings: strictSettings),
@@ -152,6 +159,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(name: "ProviderRunner", dependencies: ["ProviderHost"], swiftSettings: strictSettings),
+        // Plain C: small, starts in a millisecond, async-signal-safe by construction (see its main.c).
+        .executableTarget(name: "WorkloadSupervisor", path: "Sources/WorkloadSupervisor"),
+        .executableTarget(
+            name: "ReferenceAgent",
+            dependencies: [
+                "CCurl",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "HostBenchmarks",
             dependencies: ["ProviderHost", "ProviderWire", "ProviderABI"],

@@ -62,7 +62,7 @@ public final class HostServer: @unchecked Sendable {
                 restartStopAttempts: configuration.restartStopAttempts, restartBackoff: .milliseconds(configuration.restartBackoffMs),
                 maxProvisionAttempts: configuration.maxProvisionAttempts
             ),
-            logger: logger
+            templates: TemplateLibrary(root: configuration.templatesDirectory), logger: logger
         )
         self.lifecycle = lifecycle
         let heartbeats = HeartbeatCoalescer(lifecycle: lifecycle, interval: .milliseconds(max(1, configuration.heartbeatFlushMs)), logger: logger)

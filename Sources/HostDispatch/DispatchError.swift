@@ -13,6 +13,9 @@ public enum DispatchError: Error, Sendable, CustomStringConvertible {
     case provider(status: ProviderStatus, message: String, provider: String, verb: Verb, retryable: Bool)
     /// A reload was refused; the old library keeps serving.
     case reloadFailed(provider: String, reason: String)
+    /// A provision carried a template's files and the provider did not confirm it wrote them (it predates
+    /// `seed_archive`, or ignores it): the instance it started was stopped.
+    case templateNotSeeded(provider: String, template: String)
 
     public var description: String {
         switch self {
@@ -26,6 +29,9 @@ public enum DispatchError: Error, Sendable, CustomStringConvertible {
             "\(provider) \(verb.wireName) failed: \(status.name): \(message)"
         case .reloadFailed(let provider, let reason):
             "provider \(provider) was not reloaded (the loaded library keeps serving): \(reason)"
+        case .templateNotSeeded(let provider, let template):
+            "the \(provider) provider did not confirm it wrote the files of template \"\(template)\" (its provision answer has no "
+                + "\"seeded\": true; it does not support seed_archive), so its instance was stopped; use a provider that seeds templates"
         }
     }
 

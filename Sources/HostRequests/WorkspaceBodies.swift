@@ -36,12 +36,17 @@ public struct CreateWorkspaceBody: ValidatedBody {
     public var parentId: UUID?
     public var config: JSONValue?
     public var snapshotId: String?
+    /// False: a plain command (`config.command`) that runs without registering. Default true: an agent.
+    public var agent: Bool?
+    /// The template whose files seed the files root before the first start (admin only).
+    public var template: String?
 
     enum CodingKeys: String, CodingKey {
         case name, role, tier, runtime, provider
         case parentId = "parent_id"
         case config
         case snapshotId = "snapshot_id"
+        case agent, template
     }
 
     /// The name as stored (trimmed).
@@ -58,6 +63,9 @@ public struct CreateWorkspaceBody: ValidatedBody {
         try WorkspaceBounds.checkConfig(config)
         if let snapshotId {
             do { try Identifier.validateSnapshotId(snapshotId) } catch { throw .invalid("\"snapshot_id\": \(error.message)") }
+        }
+        if let template {
+            do { try RelativePath.validatePluginName(template) } catch { throw .invalid("\"template\": \(error.message)") }
         }
     }
 }

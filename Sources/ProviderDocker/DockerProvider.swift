@@ -85,6 +85,9 @@ final class DockerProvider: WorkspaceProvider, Sendable {
         return cleaned
     }
 
+    /// The port the agent listens on in a container (each container has its own port space).
+    static let agentPort = 8000
+
     func containerName(_ workspaceId: String) throws(ProviderError) -> String { "ws-\(try Self.shortId(workspaceId))" }
     func volumeName(_ workspaceId: String) throws(ProviderError) -> String { "ws-\(try Self.shortId(workspaceId))-configs" }
 
@@ -158,7 +161,10 @@ final class DockerProvider: WorkspaceProvider, Sendable {
         let volumeBody: JSONValue = ["Name": .string(volume), "Labels": .object(labels(request.workspaceId).mapValues(JSONValue.string))]
         try engine.check(
             try engine.request("POST", "/volumes/create", body: WireCoding.encode(volumeBody), context: context), "create volume \(volume)")
-        let env = AgentEnvironment(request: request).variables(filesRoot: "/configs")
+        // The container's own address and port space: its hostname (the container name, which its networks resolve)
+        // and the agent port every container shares.
+        let network = AgentEnvironment.Network(address: config.networkMode == "host" ? "127.0.0.1" : name, port: Self.agentPort)
+        let env = AgentEnvironment(request: request).variables(filesRoot: "/configs", network: network)
         var host: [String: JSONValue] = [
             "Binds": [.string("\(volume):/configs")], "NetworkMode": .string(config.networkMode),
             "RestartPolicy": ["Name": .string(config.restartPolicy)],
@@ -170,7 +176,7 @@ final class DockerProvider: WorkspaceProvider, Sendable {
         var body: [String: JSONValue] = [
             "Image": .string(image), "Env": .array(env.sorted { $0.key < $1.key }.map { .string("\($0.key)=\($0.value)") }),
             "Labels": .object(labels(request.workspaceId).mapValues(JSONValue.string)), "HostConfig": .object(host),
-            "WorkingDir": "/configs",
+            "WorkingDir": "/configs", "Hostname": .string(name),
         ]
         if let command = request.command { body["Cmd"] = .array(command.map(JSONValue.string)) }
         let created = try engine.check(
@@ -179,13 +185,25 @@ final class DockerProvider: WorkspaceProvider, Sendable {
         )
         let id = created.json?["Id"]?.stringValue ?? name
         if let seed { try putArchive(name, path: "/", tar: seed, context: context) }
+        // A template's files, under the volume's mount point, before the command first runs.
+        let template = try request.seedEntries()
+        if let template {
+            let entries = try template.map { entry throws(ProviderError) in
+                var moved = entry
+                moved.path = try RelativePath("configs/" + entry.path.string)
+                return moved
+            }
+            try putArchive(name, path: "/", tar: TarArchive(entries: entries).serialized(), context: context)
+        }
         if let token = request.token { try writeToken(token, container: name, context: context) }
         try engine.check(try engine.request("POST", "/containers/\(name)/start", context: context), "start container \(name)", accept: [304])
         HostServices.current?.emitEvent(type: "instance.started", workspaceId: request.workspaceId, detail: ["ref": id])
         // With host networking the address is known; otherwise ask the engine for the container's IP.
-        if config.networkMode == "host" { return ProvisionResponse(instanceRef: id, state: .running, address: "127.0.0.1") }
+        let seeded: Bool? = template == nil ? nil : true
+        if config.networkMode == "host" { return ProvisionResponse(instanceRef: id, state: .running, address: "127.0.0.1", seeded: seeded) }
         let inspected = try inspectContainer(request.workspaceId, context: context)
-        return ProvisionResponse(instanceRef: id, state: inspected.map(Self.state(of:)) ?? .starting, address: inspected.flatMap(address(of:)))
+        return ProvisionResponse(
+            instanceRef: id, state: inspected.map(Self.state(of:)) ?? .starting, address: inspected.flatMap(address(of:)), seeded: seeded)
     }
 
     /// The image to run: the request's, else the configured one. Moving tags are re-pulled; a failed pull falls back

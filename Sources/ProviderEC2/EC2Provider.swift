@@ -137,8 +137,15 @@ final class EC2Provider: WorkspaceProvider, Sendable {
             }
             return ProvisionResponse(instanceRef: existing.id, state: existing.instanceState, address: address(of: existing))
         }
-        return try launch(request, ami: try ami(for: request), seed: nil, context: context)
+        // A template's files go in before the token, so before the bootstrap starts the agent.
+        let seed = try request.seedEntries().map { TarArchive(entries: $0).serialized() }
+        var started = try launch(request, ami: try ami(for: request), seed: seed, context: context)
+        if seed != nil { started.seeded = true }
+        return started
     }
+
+    /// The port the agent listens on in an instance (host networking: the instance's own address and port space).
+    static let agentPort = 8000
 
     /// The AMI: a request `image` that names one, else the configured one.
     func ami(for request: ProvisionRequest) throws(ProviderError) -> String {
@@ -188,9 +195,12 @@ final class EC2Provider: WorkspaceProvider, Sendable {
         do {
             let running = try waitForInstance(instance.id, state: "running", context: context)
             try attach(volume, to: running, context: context)
+            // The agent's address is the instance's own, known now: it joins the environment file.
+            let network = AgentEnvironment.Network(address: address(of: running) ?? "127.0.0.1", port: Self.agentPort)
+            let networked = try EnvironmentFile.render(environment.merging(network.variables) { _, own in own })
             if seed != nil || delivery != nil || request.token != nil {
                 try deliver(
-                    seed: seed, environmentFile: delivery, token: request.token, to: running, runtime: request.runtime, workspaceId: workspaceId,
+                    seed: seed, environmentFile: networked, token: request.token, to: running, runtime: request.runtime, workspaceId: workspaceId,
                     context: context
                 )
             }

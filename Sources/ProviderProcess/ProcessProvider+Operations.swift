@@ -46,11 +46,27 @@ extension ProcessProvider: DiagnosingProvider {
             return "owner=\(meta.owner) state=\(meta.state.rawValue)"
         }
         recorder.stage("process-alive") {
-            guard let meta = workspace.readMeta(), meta.state == .running, let group = meta.group else {
+            guard let meta = workspace.readMeta(), meta.state == .running, let workload = meta.workload else {
                 throw ProviderError.notFound("workspace has no running instance")
             }
-            guard group.isAlive else { throw ProviderError.notFound("process \(group.pid) is gone") }
-            return "pid=\(group.pid) \(group.reference) state=\(group.state.rawValue)"
+            guard workload.isAlive else {
+                throw ProviderError.notFound("process \(workload.pid) is gone: \(failureReason(workspace, meta: meta) ?? "no reason recorded")")
+            }
+            return "pid=\(workload.pid) supervisor=\(workload.supervisor) state=\(workload.state.rawValue) processes=\(workload.members.count)"
+        }
+        recorder.stage("containment") {
+            let meta = workspace.readMeta()
+            guard let cgroup = meta?.cgroup else { return containment.summary }
+            let usage = cgroup.usage
+            let limits = config.limits(tier: meta?.tier)
+            func mib(_ bytes: Int64?) -> String { bytes.map { "\($0 >> 20) MiB" } ?? "?" }
+            var parts = ["cgroup \(cgroup.primary.path) (v\(cgroup.primary.version))"]
+            if cgroup.memory != nil { parts.append("memory \(mib(usage.memoryBytes)) of \(limits.memoryMb.map { "\($0) MiB" } ?? "unlimited")") }
+            if cgroup.pids != nil { parts.append("pids \(usage.pids.map(String.init) ?? "?") of \(limits.pids.map(String.init) ?? "unlimited")") }
+            if let cpus = limits.cpus { parts.append("cpus \(cpus)") }
+            if let used = usage.cpuMicroseconds { parts.append("cpu time \(used / 1000) ms") }
+            parts.append("oom_kills \(usage.oomKills), pids_limit_hits \(usage.pidsLimitHits)")
+            return parts.joined(separator: ", ")
         }
         recorder.stage("files-root") {
             guard access(workspace.configs.path, W_OK) == 0 else { throw ProviderError.internal("\(workspace.configs.path) is not writable") }
@@ -65,9 +81,11 @@ extension ProcessProvider: StorageOwningProvider {
         let workspace = try layout.workspace(request.workspaceId)
         return try locked(request.workspaceId) {
             guard FileManager.default.fileExists(atPath: workspace.root.path) else { return RemoveStorageResponse(removed: false) }
-            if let meta = workspace.readMeta(), meta.state == .running, meta.group?.isAlive == true {
+            if try runningWorkload(workspace) != nil {
                 throw ProviderError.conflict("workspace \(request.workspaceId) is running; stop it before removing its storage")
             }
+            // Its port goes with its meta.json; a cgroup left by a stop that never came goes too.
+            workspace.readMeta()?.cgroup?.remove()
             try FileManager.default.removeItem(at: workspace.root)
             return RemoveStorageResponse(removed: true)
         }

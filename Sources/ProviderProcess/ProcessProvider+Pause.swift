@@ -7,23 +7,26 @@ import Glibc
 
 extension ProcessProvider: PausingProvider {
     func pause(_ request: WorkspaceRef, context: CallContext) throws -> InspectResponse {
-        try changeState(request, signal: SIGSTOP, to: .paused, context: context)
+        try changeState(request, paused: true, context: context)
     }
 
     func resume(_ request: WorkspaceRef, context: CallContext) throws -> InspectResponse {
-        try changeState(request, signal: SIGCONT, to: .running, context: context)
+        try changeState(request, paused: false, context: context)
     }
 
-    private func changeState(_ request: WorkspaceRef, signal: Int32, to target: InstanceState, context: CallContext) throws -> InspectResponse {
+    /// Freezes (thaws) the workspace's cgroup, or stops (continues) its supervisor's whole tree, and answers once the
+    /// kernel reports every process there.
+    private func changeState(_ request: WorkspaceRef, paused: Bool, context: CallContext) throws -> InspectResponse {
         let workspace = try layout.workspace(request.workspaceId)
         return try locked(request.workspaceId) {
-            guard let meta = workspace.readMeta(), meta.state == .running, let group = meta.group, group.isAlive else {
+            guard let workload = try runningWorkload(workspace) else {
                 throw ProviderError.notFound("workspace \(request.workspaceId) has no running instance")
             }
-            if group.state != target {
-                try group.signal(signal, until: target, timeoutMs: min(30_000, max(100, context.remainingMilliseconds - 100)))
+            let target: InstanceState = paused ? .paused : .running
+            if workload.state != target {
+                try workload.setPaused(paused, timeoutMs: min(30_000, max(100, context.remainingMilliseconds - 100)))
             }
-            return InspectResponse(state: target, instanceRef: group.reference, address: "127.0.0.1")
+            return InspectResponse(state: target, instanceRef: workload.reference, address: config.advertiseHost)
         }
     }
 }

@@ -43,22 +43,12 @@ extension ProcessProvider: SnapshottingProvider {
         let archive = try TarArchive(parsing: [UInt8](bytes), limits: .engine)
         let workspace = try layout.workspace(request.workspaceId)
         return try locked(request.workspaceId) {
-            if let meta = workspace.readMeta(), meta.state == .running, meta.group?.isAlive == true {
+            if try runningWorkload(workspace) != nil {
                 throw ProviderError.conflict("workspace \(request.workspaceId) is running; stop it before restoring into it")
             }
             try workspace.create()
-            let root = workspace.filesRoot
             // The snapshot's files go in under the same policy as write_file: never through a link the workload left.
-            for entry in archive.entries where entry.kind == .file || entry.kind == .directory {
-                try root.createParents(of: entry.path)
-                let target = try root.resolve(entry.path, for: entry.kind == .directory ? .makeDirectory : .write).location
-                if entry.kind == .directory {
-                    try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
-                } else {
-                    try Data(entry.contents).write(to: URL(fileURLWithPath: target))
-                    try FileManager.default.setAttributes([.posixPermissions: entry.mode & 0o777], ofItemAtPath: target)
-                }
-            }
+            try workspace.write(archive.entries.filter { $0.kind == .file || $0.kind == .directory })
             return try start(workspace, request: request, context: context)
         }
     }

@@ -47,7 +47,8 @@ struct StateLayout: Sendable {
     }
 }
 
-/// What the provider records about a workspace (`meta.json`): the owner label and the running process group.
+/// What the provider records about a workspace (`meta.json`): the owner label, the running workload and what it was
+/// given (cgroup, uid, port, tier).
 struct WorkspaceMeta: Codable, Sendable {
     enum State: String, Codable, Sendable {
         case running
@@ -57,10 +58,16 @@ struct WorkspaceMeta: Codable, Sendable {
     var owner: String
     var createdAtMs: Int64
     var state: State = .stopped
-    var group: ProcessGroup?
+    var workload: Workload?
+    /// The workspace's cgroup, recorded before the workload starts (see ``WorkspaceCgroup``).
+    var cgroup: WorkspaceCgroup?
     var command: [String] = []
     /// The workload's own uid (and gid), when the provider runs as root (see ``WorkloadSandbox``).
     var uid: UInt32?
+    /// The workspace's port (see ``PortAllocator``).
+    var port: Int?
+    /// The tier it was last started with (its limits).
+    var tier: Int?
 
     init(workspaceId: String, owner: String) {
         self.workspaceId = workspaceId
@@ -114,4 +121,25 @@ struct WorkspaceDirectory: Sendable {
 
     /// The files root, with ``FilePolicy`` applied to every path.
     var filesRoot: LocalFilesRoot { LocalFilesRoot(path: configs.path) }
+
+    /// Writes an archive's files and directories into the files root (a snapshot restored, a template seeded), under
+    /// the same policy as `write_file`: never through a link the workload left. Links in the archive are refused.
+    func write(_ entries: [TarArchive.Entry]) throws {
+        let root = filesRoot
+        for entry in entries {
+            switch entry.kind {
+            case .directory:
+                try root.createParents(of: entry.path)
+                let target = try root.resolve(entry.path, for: .makeDirectory).location
+                try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+            case .file:
+                try root.createParents(of: entry.path)
+                let target = try root.resolve(entry.path, for: .write).location
+                try Data(entry.contents).write(to: URL(fileURLWithPath: target))
+                try FileManager.default.setAttributes([.posixPermissions: entry.mode & 0o777], ofItemAtPath: target)
+            case .symlink, .hardlink, .other:
+                throw ProviderError.invalidArgument("archive entry \(entry.path) is not a file or directory; links are refused")
+            }
+        }
+    }
 }

@@ -12,8 +12,16 @@ final class WorkspaceLocks: Sendable {
 
     /// Runs `body` holding the stripe of `workspaceId` (FNV-1a of its bytes).
     func withLock<T: Sendable>(_ workspaceId: String, _ body: () throws -> T) throws -> T {
+        try stripes[Int(StableHash.fnv1a(workspaceId) % UInt32(stripes.count))].mutex.withLock { _ in try body() }
+    }
+}
+
+/// A short hash that is the same in every process and every run (Swift's `Hasher` is seeded per process).
+enum StableHash {
+    /// FNV-1a, 32 bits, of `text`'s UTF-8 bytes.
+    static func fnv1a(_ text: String) -> UInt32 {
         var hash: UInt32 = 2_166_136_261
-        for byte in workspaceId.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        return try stripes[Int(hash % UInt32(stripes.count))].mutex.withLock { _ in try body() }
+        for byte in text.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return hash
     }
 }

@@ -30,12 +30,41 @@ public struct AgentEnvironment: Sendable, Hashable {
         public static let configsDir = "CONFIGS_DIR"
         /// The file holding the workspace's registry token (provider-owned).
         public static let tokenFile = "MOLECULE_WORKSPACE_TOKEN_FILE"
+        /// The address the agent advertises, as peers and the Host reach it (provider-owned; Molecule's runtime builds
+        /// its URL from it).
+        public static let hostname = "HOSTNAME"
+        /// The port the agent listens on, its own for as long as the workspace exists (provider-owned).
+        public static let port = "PORT"
+        /// The same port under the name A2A servers commonly read (provider-owned).
+        public static let a2aPort = "A2A_PORT"
+        /// `http://HOSTNAME:PORT`: the URL the agent registers (provider-owned).
+        public static let agentURL = "AGENT_URL"
+    }
+
+    /// Where a workspace's agent listens and how others reach it: a provider's answer, the same names on every backend.
+    public struct Network: Sendable, Hashable {
+        /// The advertised address (a local process: the configured host; a container or an instance: its own).
+        public var address: String
+        /// The port the agent listens on.
+        public var port: Int
+        public init(address: String, port: Int) {
+            self.address = address
+            self.port = port
+        }
+
+        /// The variables that tell the agent: ``Name/hostname``, ``Name/port``, ``Name/a2aPort``, ``Name/agentURL``.
+        public var variables: [String: String] {
+            let host = address.contains(":") ? "[\(address)]" : address
+            return [Name.hostname: address, Name.port: String(port), Name.a2aPort: String(port), Name.agentURL: "http://\(host):\(port)"]
+        }
     }
 
     /// The names only the Host gives a value.
     public static let hostOwnedNames: Set<String> = [Name.workspaceId, Name.platformURL, Name.tier, Name.parentId]
     /// The names only the provider gives a value (from where it put the files root).
-    public static let providerOwnedNames: Set<String> = [Name.configPath, Name.configsDir, Name.tokenFile]
+    public static let providerOwnedNames: Set<String> = [
+        Name.configPath, Name.configsDir, Name.tokenFile, Name.hostname, Name.port, Name.a2aPort, Name.agentURL,
+    ]
     /// Every name a user's `config.env` cannot set.
     public static let reservedNames = hostOwnedNames.union(providerOwnedNames)
     /// The token's file name inside the files root.
@@ -89,10 +118,13 @@ public struct AgentEnvironment: Sendable, Hashable {
     public var variables: [String: String] { userEnvironment.merging(hostOwned) { _, host in host } }
 
     /// What a provider starts the agent with, in the documented precedence: `base` < the user's variables < the
-    /// provider-owned variables for `filesRoot` and `labels` < the Host-owned variables.
-    public func variables(filesRoot: String, base: [String: String] = [:], labels: [String: String] = [:]) -> [String: String] {
-        base.merging(userEnvironment) { _, user in user }
-            .merging(Self.providerOwned(filesRoot: filesRoot).merging(labels) { _, label in label }) { _, provider in provider }
+    /// provider-owned variables for `filesRoot`, `network` and `labels` < the Host-owned variables.
+    public func variables(
+        filesRoot: String, network: Network? = nil, base: [String: String] = [:], labels: [String: String] = [:]
+    ) -> [String: String] {
+        let provided = Self.providerOwned(filesRoot: filesRoot).merging(network?.variables ?? [:]) { _, net in net }
+        return base.merging(userEnvironment) { _, user in user }
+            .merging(provided.merging(labels) { _, label in label }) { _, provider in provider }
             .merging(hostOwned) { _, host in host }
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// `provision` and `restore`: create and start a workspace instance.
 ///
 /// Provisioning is idempotent per `workspace_id`: provisioning a workspace whose instance is already running answers
@@ -20,6 +22,10 @@ public struct ProvisionRequest: Sendable, Hashable, Codable {
     public var snapshotId: String?
     /// Provider-specific options, passed through untouched.
     public var options: JSONValue?
+    /// Files to put in the files root before the command first starts (a workspace template): a base64 tar of paths
+    /// relative to the files root. A provider that writes them answers ``ProvisionResponse/seeded``; the Host refuses
+    /// an answer without it, so a provider that ignores the field can never start a workspace without its template.
+    public var seedArchive: String?
 
     public init(
         workspaceId: String,
@@ -32,7 +38,8 @@ public struct ProvisionRequest: Sendable, Hashable, Codable {
         token: String? = nil,
         platformUrl: String? = nil,
         snapshotId: String? = nil,
-        options: JSONValue? = nil
+        options: JSONValue? = nil,
+        seedArchive: String? = nil
     ) {
         self.workspaceId = workspaceId
         self.name = name
@@ -45,6 +52,7 @@ public struct ProvisionRequest: Sendable, Hashable, Codable {
         self.platformUrl = platformUrl
         self.snapshotId = snapshotId
         self.options = options
+        self.seedArchive = seedArchive
     }
 
     enum CodingKeys: String, CodingKey {
@@ -53,6 +61,7 @@ public struct ProvisionRequest: Sendable, Hashable, Codable {
         case platformUrl = "platform_url"
         case snapshotId = "snapshot_id"
         case options
+        case seedArchive = "seed_archive"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -68,6 +77,14 @@ public struct ProvisionRequest: Sendable, Hashable, Codable {
         platformUrl = try c.decodeIfPresent(String.self, forKey: .platformUrl)
         snapshotId = try c.decodeIfPresent(String.self, forKey: .snapshotId)
         options = try c.decodeIfPresent(JSONValue.self, forKey: .options)
+        seedArchive = try c.decodeIfPresent(String.self, forKey: .seedArchive)
+    }
+
+    /// The seed archive's entries (INVALID_ARGUMENT when it is not base64 or not a safe tar).
+    public func seedEntries() throws(ProviderError) -> [TarArchive.Entry]? {
+        guard let seedArchive else { return nil }
+        guard let bytes = Data(base64Encoded: seedArchive) else { throw .invalidArgument("seed_archive is not valid base64") }
+        return try TarArchive(parsing: [UInt8](bytes)).entries
     }
 }
 
@@ -86,14 +103,18 @@ public struct ProvisionResponse: Sendable, Hashable, Codable {
     public var instanceRef: String
     public var state: InstanceState
     public var address: String?
-    public init(instanceRef: String, state: InstanceState, address: String? = nil) {
+    /// True when the request's ``ProvisionRequest/seedArchive`` is in the files root (absent: the provider did not
+    /// write one — the Host fails a provision that carried a seed and got no `seeded: true`).
+    public var seeded: Bool?
+    public init(instanceRef: String, state: InstanceState, address: String? = nil, seeded: Bool? = nil) {
         self.instanceRef = instanceRef
         self.state = state
         self.address = address
+        self.seeded = seeded
     }
     enum CodingKeys: String, CodingKey {
         case instanceRef = "instance_ref"
-        case state, address
+        case state, address, seeded
     }
 }
 
@@ -102,15 +123,19 @@ public struct InspectResponse: Sendable, Hashable, Codable {
     public var state: InstanceState
     public var instanceRef: String?
     public var address: String?
-    public init(state: InstanceState, instanceRef: String? = nil, address: String? = nil) {
+    /// Why an instance that was started is no longer running, in the backend's words (`memory limit 512 MiB
+    /// exceeded`, `exited with status 3`); absent when it was stopped on purpose or is running.
+    public var failure: String?
+    public init(state: InstanceState, instanceRef: String? = nil, address: String? = nil, failure: String? = nil) {
         self.state = state
         self.instanceRef = instanceRef
         self.address = address
+        self.failure = failure
     }
     enum CodingKeys: String, CodingKey {
         case state
         case instanceRef = "instance_ref"
-        case address
+        case address, failure
     }
 }
 

@@ -89,7 +89,11 @@ final class HostHarness: Sendable {
             providers ?? [
                 ProviderSpec(
                     name: "process", library: Self.productsDirectory.appendingPathComponent("libProviderProcess.so").path,
-                    options: ["state_dir": .string(stateDirectory.appendingPathComponent("process").path), "stop_grace_ms": 1000]
+                    // An idle command: these tests register agents themselves (the reference agent is tested on its own).
+                    options: [
+                        "state_dir": .string(stateDirectory.appendingPathComponent("process").path), "stop_grace_ms": 1000,
+                        "command": ["/bin/sh", "-c", "while :; do sleep 1; done"],
+                    ]
                 )
             ]
         configure(&configuration)
@@ -109,16 +113,30 @@ final class HostHarness: Sendable {
         _ = try? await task.withLock { $0 }?.value
         await server.shutdown()
         await pool.shutdown()
-        // Leave nothing running: kill any process group the Process provider started in this harness.
-        let workspaces = stateDirectory.appendingPathComponent("process/workspaces")
+        Self.killWorkloads(under: stateDirectory.appendingPathComponent("process"))
+        try? FileManager.default.removeItem(at: stateDirectory)
+    }
+
+    /// Leaves nothing running: every workload the Process provider started under `processState` — its cgroup's
+    /// members, or its supervisor's process group — is killed, and its cgroup removed.
+    static func killWorkloads(under processState: URL) {
+        let workspaces = processState.appendingPathComponent("workspaces")
         for name in (try? FileManager.default.contentsOfDirectory(atPath: workspaces.path)) ?? [] {
-            if let text = try? String(contentsOf: workspaces.appendingPathComponent(name).appendingPathComponent("meta.json"), encoding: .utf8),
-                let match = text.firstMatch(of: /"pgid":(\d+)/), let pgid = Int32(match.1)
-            {
-                kill(-pgid, SIGKILL)
+            guard let data = FileManager.default.contents(atPath: workspaces.appendingPathComponent(name).appendingPathComponent("meta.json").path),
+                let meta = try? WireCoding.decode(JSONValue.self, from: [UInt8](data))
+            else { continue }
+            if let supervisor = meta["workload"]?["supervisor"]?.numberValue { kill(-Int32(supervisor), SIGKILL) }
+            for controller in ["primary", "memory", "pids", "cpu"] {
+                guard let path = meta["cgroup"]?[controller]?["path"]?.stringValue else { continue }
+                for _ in 0..<50 {
+                    let members = ((try? String(contentsOfFile: path + "/cgroup.procs", encoding: .utf8)) ?? "").split(separator: "\n")
+                    members.compactMap { Int32($0) }.forEach { kill($0, SIGKILL) }
+                    if rmdir(path) == 0 || errno == ENOENT { break }
+                    usleep(20_000)
+                }
+                rmdir((path as NSString).deletingLastPathComponent)
             }
         }
-        try? FileManager.default.removeItem(at: stateDirectory)
     }
 
     static func freePort() throws -> Int {

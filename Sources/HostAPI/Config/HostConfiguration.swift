@@ -21,6 +21,10 @@ public struct HostConfiguration: Sendable {
     public var platformURL: String?
     /// Working state (embedded database, Process provider state).
     public var stateDirectory: String = FileManager.default.currentDirectoryPath + "/.molecule"
+    /// Where workspace templates live (one directory each; `template` in a create names one). Default
+    /// `<state_dir>/templates`.
+    public var templatesDir: String?
+    public var templatesDirectory: String { templatesDir ?? stateDirectory + "/templates" }
     public var providers: [ProviderSpec] = []
     public var defaultProvider: String?
     public var allowedProviders: [String]?

@@ -9,6 +9,7 @@ struct HostConfigurationFile: ConfigurationSection {
         case environment
         case platformURL = "platform_url"
         case stateDirectory = "state_dir"
+        case templatesDirectory = "templates_dir"
         case defaultProvider = "default_provider"
         case allowedProviders = "allowed_providers"
         case heartbeatFlushMs = "heartbeat_flush_ms"
@@ -31,6 +32,7 @@ struct HostConfigurationFile: ConfigurationSection {
     var environment: HostConfiguration.Environment?
     var platformURL: String?
     var stateDirectory: String?
+    var templatesDirectory: String?
     var defaultProvider: String?
     var allowedProviders: [String]?
     var heartbeatFlushMs: Int?
@@ -54,6 +56,7 @@ struct HostConfigurationFile: ConfigurationSection {
         environment = try section.optional(.environment)
         platformURL = try section.optional(.platformURL)
         stateDirectory = try section.optional(.stateDirectory)
+        templatesDirectory = try section.optional(.templatesDirectory)
         defaultProvider = try section.optional(.defaultProvider)
         allowedProviders = try section.optional(.allowedProviders)
         heartbeatFlushMs = try section.optional(.heartbeatFlushMs, atLeast: 1)
@@ -86,6 +89,7 @@ struct HostConfigurationFile: ConfigurationSection {
         if let environment { configuration.environment = environment }
         if let platformURL { configuration.platformURL = platformURL }
         if let stateDirectory { configuration.stateDirectory = stateDirectory }
+        if let templatesDirectory { configuration.templatesDir = templatesDirectory }
         if let defaultProvider { configuration.defaultProvider = defaultProvider }
         if let allowedProviders { configuration.allowedProviders = allowedProviders }
         if let heartbeatFlushMs { configuration.heartbeatFlushMs = heartbeatFlushMs }

@@ -69,6 +69,7 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
         case .providerNotAllowed: return APIError(.badRequest, "invalid_request", error.description)
         case .noProvider: return APIError(.serviceUnavailable, "provider_unavailable", error.description)
         case .reloadFailed: return APIError(.unprocessableContent, "reload_failed", error.description)
+        case .templateNotSeeded: return APIError(.unprocessableContent, "template_not_seeded", error.description)
         case .provider(let status, _, _, _, _):
             let (http, code): (HTTPResponse.Status, String) =
                 switch status {

@@ -64,7 +64,7 @@ struct RegistryRoutes: Sendable {
             .init(
                 id: body.workspaceId, errorRate: body.errorRate ?? 0, activeTasks: body.activeTasks ?? 0,
                 uptimeSeconds: body.uptimeSeconds ?? 0, currentTask: body.currentTask, sampleError: body.sampleError,
-                wedged: body.runtimeState == "wedged"
+                wedged: body.runtimeState == "wedged", runtimeMetadata: body.runtimeMetadata
             )
         )
         var answer: [String: JSONValue] = ["status": "ok"]

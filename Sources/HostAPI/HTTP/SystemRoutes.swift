@@ -27,6 +27,8 @@ struct SystemRoutes: Sendable {
             else { throw APIError(.internalServerError, "internal", "the OpenAPI document is missing from the Host's resources") }
             return Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: text)))
         }
+        // The templates a create may name (`template`), from the configured templates_dir.
+        routes.add(.get, "/templates", .admin) { _, _ in try JSONResponse.make(host.lifecycle.templates.list()) }
         routes.add(.get, "/events", .admin) { request, _ in
             try JSONResponse.make(
                 try await host.events.list(workspaceId: nil, afterId: try after(request), limit: limit(request)))

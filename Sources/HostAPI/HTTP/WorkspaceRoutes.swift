@@ -28,7 +28,7 @@ struct WorkspaceRoutes: Sendable {
         routes.add(.post, "/workspaces/{id}/resume", .workspace) { request, context in
             let workspace = try await host.workspace(context, request)
             try await host.lifecycle.resume(workspace)
-            return try JSONResponse.object(["status": "online", "id": .string(workspace.id.uuidString.lowercased())])
+            return try JSONResponse.object(["status": workspace.agent ? "online" : "running", "id": .string(workspace.id.uuidString.lowercased())])
         }
         routes.add(.post, "/workspaces/{id}/snapshot", .workspace) { request, context in
             let workspace = try await host.workspace(context, request)
@@ -45,7 +45,7 @@ struct WorkspaceRoutes: Sendable {
         let created = try await host.lifecycle.create(
             .init(
                 name: name, role: body.role, tier: body.tier ?? 3, runtime: runtime, provider: body.provider, parentId: body.parentId,
-                config: body.config ?? .object([:]), snapshotId: body.snapshotId
+                config: body.config ?? .object([:]), snapshotId: body.snapshotId, agent: body.agent ?? true, template: body.template
             )
         )
         let workspace = created.workspace

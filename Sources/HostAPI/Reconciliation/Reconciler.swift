@@ -122,6 +122,8 @@ public final class Reconciler: Service, Sendable {
         for row in try await reconciliation.candidates(in: [.provisioning]) {
             let timeout = settings.provisionTimeout(runtime: row.runtime)
             guard row.secondsInStatus >= Double(timeout) else { continue }
+            // A plain workload never registers: its provision's answer moves it, never a timeout.
+            if let workspace = try await store.get(row.id), !workspace.agent { continue }
             let message = FailureMessage(
                 "provisioning timed out after \(timeout) s: the \(row.provider) instance never registered with the Host "
                     + "(runtime \(row.runtime)); check the workspace's boot log"
@@ -140,10 +142,11 @@ public final class Reconciler: Service, Sendable {
         }
     }
 
-    /// Online/degraded workspaces whose instance is gone → offline (every provider, through the dispatcher);
-    /// external workspaces with a stale heartbeat → awaiting_agent.
+    /// Online/degraded/running workspaces whose instance is gone → failed when the provider names why (a limit hit, a
+    /// crash), else offline (every provider, through the dispatcher); external workspaces with a stale heartbeat →
+    /// awaiting_agent.
     func healthPass() async throws {
-        for row in try await reconciliation.candidates(in: [.online, .degraded]) {
+        for row in try await reconciliation.candidates(in: [.online, .degraded, .running]) {
             if row.runtime == "external" {
                 if let stale = row.secondsSinceHeartbeat, stale >= Double(settings.remoteStaleAfterSeconds) {
                     try await lifecycle.apply(.agentStale, to: row.id, payload: ["stale_seconds": .number(stale)])
@@ -151,8 +154,19 @@ public final class Reconciler: Service, Sendable {
                 continue
             }
             guard lifecycle.providers.isLoaded(row.provider), let workspace = try await store.get(row.id) else { continue }
-            let state: InstanceState
-            do { state = try await dispatcher.inspect(workspace).state } catch { continue }  // unknown is not dead
+            let inspected: InspectResponse
+            do { inspected = try await dispatcher.inspect(workspace) } catch { continue }  // unknown is not dead
+            let state = inspected.state
+            if state == .absent || state == .stopped, let failure = inspected.failure {
+                let message = FailureMessage("the \(row.provider) instance ended: \(failure)")
+                let payload: [String: JSONValue] = ["instance_state": .string(state.rawValue), "source": "health_sweep"]
+                if try await lifecycle.apply(.instanceFailed, to: row.id, message: message, payload: payload) {
+                    logger.warning("instance failed", metadata: ["workspace": "\(row.id)", "reason": "\(failure)"])
+                    // A failed workspace keeps no instance: whatever is left of it is stopped.
+                    if let failed = try await store.get(row.id) { try? await dispatcher.stop(failed) }
+                }
+                continue
+            }
             if state == .absent || state == .stopped,
                 try await lifecycle.apply(.instanceLost, to: row.id, payload: ["instance_state": .string(state.rawValue), "source": "health_sweep"])
             {

@@ -13,10 +13,17 @@ extension WorkspaceLifecycle {
         public var parentId: UUID?
         public var config: JSONValue
         public var snapshotId: String?
+        /// An agent that registers (default), or a plain command that only runs.
+        public var agent: Bool
+        /// The template whose files seed the workspace's files root before its first start.
+        public var template: String?
 
         public init(
-            name: String, role: String?, tier: Int, runtime: String, provider: String?, parentId: UUID?, config: JSONValue, snapshotId: String?
+            name: String, role: String?, tier: Int, runtime: String, provider: String?, parentId: UUID?, config: JSONValue, snapshotId: String?,
+            agent: Bool = true, template: String? = nil
         ) {
+            self.agent = agent
+            self.template = template
             self.name = name
             self.role = role
             self.tier = tier
@@ -40,10 +47,14 @@ extension WorkspaceLifecycle {
     /// Why a create was refused before anything was written.
     public enum CreateError: Error, Sendable, CustomStringConvertible {
         case parentNotFound(UUID)
+        case template(TemplateLibrary.TemplateError)
+        case commandRequired
 
         public var description: String {
             switch self {
             case .parentNotFound(let id): "parent_id \(id.uuidString.lowercased()) does not exist"
+            case .template(let error): error.description
+            case .commandRequired: "a workspace with \"agent\": false runs a plain command: give it config.command"
             }
         }
     }
@@ -53,11 +64,16 @@ extension WorkspaceLifecycle {
     /// rather than provisioning nowhere.
     public func create(_ request: CreateRequest) async throws -> Created {
         if let parent = request.parentId, try await store.get(parent) == nil { throw CreateError.parentNotFound(parent) }
+        if let template = request.template {
+            do { _ = try templates.entries(of: template) } catch { throw CreateError.template(error) }
+        }
+        if !request.agent && !request.isExternal, request.config["command"] == nil { throw CreateError.commandRequired }
         let provider = request.isExternal ? "external" : try providers.choose(requested: request.provider)
         let workspace = try await store.insert(
             .init(
                 id: UUID(), name: request.name, role: request.role, tier: request.tier, runtime: request.runtime, provider: provider,
-                status: request.isExternal ? .awaitingAgent : .provisioning, parentId: request.parentId, config: request.config
+                status: request.isExternal ? .awaitingAgent : .provisioning, parentId: request.parentId, config: request.config,
+                agent: request.agent || request.isExternal, template: request.template
             )
         )
         await record("WORKSPACE_CREATED", workspace.id, ["provider": .string(provider), "runtime": .string(request.runtime)])

@@ -21,14 +21,29 @@ extension WorkspaceLifecycle {
             // its runner died mid-call) stays counted, and recovery stops re-driving such a row after a few.
             try await store.countProvisionAttempt(workspace.id)
             let token = try await tokens.rotate(workspace.id)
-            let request = provisionRequest(workspace, token: token, snapshotId: snapshotId)
+            var request = provisionRequest(workspace, token: token, snapshotId: snapshotId)
+            // A template's files go with the first provision only: later ones keep what the workspace made of them.
+            if let template = workspace.template, !workspace.templateSeeded, snapshotId == nil {
+                request.seedArchive = try templates.seedArchive(of: template)
+            }
             let started: ProvisionResponse
             do { started = try await dispatcher.provision(request, on: workspace.provider, restoring: snapshotId != nil) } catch {
                 try? await store.clearProvisionAttempts(workspace.id)
                 throw error
             }
             try await store.clearProvisionAttempts(workspace.id)
+            if request.seedArchive != nil {
+                guard started.seeded == true else {
+                    // Never a workspace without its template: whatever started is stopped, and the row says why.
+                    try? await dispatcher.stop(workspace)
+                    throw DispatchError.templateNotSeeded(provider: workspace.provider, template: workspace.template ?? "")
+                }
+                try await store.markTemplateSeeded(workspace.id)
+            }
             try await store.setInstance(workspace.id, instanceRef: started.instanceRef, url: nil)
+            if !workspace.agent {
+                try await apply(.provisionedPlain, to: workspace.id, payload: ["instance_ref": .string(started.instanceRef)])
+            }
             await record(
                 "WORKSPACE_PROVISIONED", workspace.id, ["instance_ref": .string(started.instanceRef), "provider": .string(workspace.provider)])
             log.info("provision.done", metadata: ["instance": "\(started.instanceRef)"])

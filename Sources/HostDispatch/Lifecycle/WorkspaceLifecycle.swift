@@ -18,6 +18,8 @@ public final class WorkspaceLifecycle: Sendable {
     /// The verb router (and through it the loaded providers).
     public let dispatcher: Dispatcher
     let platformURL: String
+    /// Workspace templates (`template` in a create).
+    public let templates: TemplateLibrary
     let settings: Settings
     let logger: Logger
     /// Lifecycle work that outlives its request (provisions, restarts); a graceful shutdown waits for it.
@@ -43,8 +45,9 @@ public final class WorkspaceLifecycle: Sendable {
 
     public init(
         store: WorkspaceStore, tokens: TokenStore, events: EventStore, dispatcher: Dispatcher, platformURL: String, settings: Settings = Settings(),
-        logger: Logger = Logger(label: "molecule.lifecycle")
+        templates: TemplateLibrary = TemplateLibrary(root: nil), logger: Logger = Logger(label: "molecule.lifecycle")
     ) {
+        self.templates = templates
         self.store = store
         self.tokens = tokens
         self.events = events
@@ -102,7 +105,7 @@ public final class WorkspaceLifecycle: Sendable {
     /// Resumes through the provider, then moves the row to online.
     public func resume(_ workspace: Workspace) async throws {
         try await dispatcher.resume(workspace)
-        try await apply(.resume, to: workspace.id)
+        try await apply(workspace.agent ? .resume : .resumePlain, to: workspace.id)
     }
 
     /// Stops through the provider (and removes storage when `purge`), then marks the row removed and revokes its

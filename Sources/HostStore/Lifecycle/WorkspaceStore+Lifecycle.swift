@@ -93,14 +93,15 @@ extension WorkspaceStore {
                 """
                 WITH beat AS (
                     SELECT * FROM jsonb_to_recordset($1::jsonb) AS b(id uuid, error_rate float8, active_tasks int,
-                        uptime_seconds bigint, current_task text, sample_error text, wedged bool, received_at_ms bigint)
+                        uptime_seconds bigint, current_task text, sample_error text, wedged bool, runtime_metadata jsonb,
+                        received_at_ms bigint)
                 ), old AS (
                     SELECT w.id, w.status, w.status_changed_at < to_timestamp(beat.received_at_ms / 1000.0) AS fresh
                     FROM workspaces w JOIN beat ON beat.id = w.id WHERE w.status <> 'removed' FOR UPDATE OF w
                 )
                 UPDATE workspaces w SET
                     error_rate = beat.error_rate, active_tasks = beat.active_tasks, uptime_seconds = beat.uptime_seconds,
-                    current_task = beat.current_task, last_heartbeat_at = now(), updated_at = now(),
+                    current_task = beat.current_task, runtime_metadata = beat.runtime_metadata, last_heartbeat_at = now(), updated_at = now(),
                     last_sample_error = CASE WHEN coalesce(beat.sample_error, '') <> '' THEN beat.sample_error ELSE w.last_sample_error END,
                     status = CASE
                         WHEN NOT old.fresh THEN old.status

@@ -36,7 +36,8 @@ extension WorkspaceTransition {
 
     /// Restart or plugin install: the old instance is replaced by a new provision.
     public static let restart = Self(
-        "restart", from: [.online, .degraded, .offline, .failed, .paused, .provisioning, .hibernated, .awaitingAgent], to: .provisioning,
+        "restart", from: [.online, .degraded, .offline, .failed, .paused, .provisioning, .hibernated, .awaitingAgent, .running],
+        to: .provisioning,
         event: "WORKSPACE_RESTARTING"
     )
     /// The provider refused or failed the provision (or its provider is not loaded).
@@ -45,15 +46,21 @@ extension WorkspaceTransition {
     public static let provisionTimedOut = Self("provision_timed_out", from: [.provisioning], to: .failed, event: "WORKSPACE_PROVISION_FAILED")
     /// Recovery gave up on a provision that kept dying without an answer.
     public static let provisionAbandoned = Self("provision_abandoned", from: [.provisioning], to: .failed, event: "WORKSPACE_PROVISION_FAILED")
+    /// The provider started a plain workload (`"agent": false`): it runs, and will never register.
+    public static let provisionedPlain = Self("provisioned_plain", from: [.provisioning], to: .running, event: "WORKSPACE_RUNNING")
     /// The provider paused the instance.
     public static let pause = Self(
-        "pause", from: [.online, .degraded, .offline, .provisioning, .awaitingAgent], to: .paused, event: "WORKSPACE_PAUSED")
+        "pause", from: [.online, .degraded, .offline, .provisioning, .awaitingAgent, .running], to: .paused, event: "WORKSPACE_PAUSED")
     /// The provider resumed the instance.
     public static let resume = Self("resume", from: [.paused, .hibernated], to: .online, event: "WORKSPACE_RESUMED")
+    /// The provider resumed a plain workload.
+    public static let resumePlain = Self("resume_plain", from: [.paused, .hibernated], to: .running, event: "WORKSPACE_RESUMED")
     /// Recovery found a hibernating workspace's instance stopped.
     public static let hibernationSettled = Self("hibernation_settled", from: [.hibernating], to: .hibernated, event: "WORKSPACE_HIBERNATED")
     /// The health sweeper found the instance gone.
-    public static let instanceLost = Self("instance_lost", from: [.online, .degraded], to: .offline, event: "WORKSPACE_OFFLINE")
+    public static let instanceLost = Self("instance_lost", from: [.online, .degraded, .running], to: .offline, event: "WORKSPACE_OFFLINE")
+    /// The health sweeper found the instance ended for a reason its provider names (a limit, a crash).
+    public static let instanceFailed = Self("instance_failed", from: [.online, .degraded, .running], to: .failed, event: "WORKSPACE_FAILED")
     /// An external agent stopped heartbeating.
     public static let agentStale = Self("agent_stale", from: [.online, .degraded], to: .awaitingAgent, event: "WORKSPACE_AWAITING_AGENT")
     /// The agent registered.
@@ -70,7 +77,7 @@ extension WorkspaceTransition {
 
     /// The whole table.
     public static let all: [WorkspaceTransition] = [
-        restart, provisionFailed, provisionTimedOut, provisionAbandoned, pause, resume, hibernationSettled, instanceLost, agentStale, register,
-        heartbeatArrived, heartbeatDegraded, heartbeatRecovered, remove,
+        restart, provisionFailed, provisionTimedOut, provisionAbandoned, provisionedPlain, pause, resume, resumePlain, hibernationSettled,
+        instanceLost, instanceFailed, agentStale, register, heartbeatArrived, heartbeatDegraded, heartbeatRecovered, remove,
     ]
 }

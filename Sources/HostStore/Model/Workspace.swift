@@ -25,6 +25,14 @@ public struct Workspace: Sendable, Codable, Hashable {
     public var removedAt: Date?
     public var createdAt: Date
     public var updatedAt: Date
+    /// Whether the workload is an agent that registers (default) or a plain command (`"agent": false`), which is
+    /// `running` while its provider says so and never failed for not registering.
+    public var agent: Bool = true
+    /// The last heartbeat's `runtime_metadata` (capabilities, idle timeout).
+    public var runtimeMetadata: JSONValue?
+    /// The template the workspace was created from, and whether its files reached the files root.
+    public var template: String?
+    public var templateSeeded: Bool = false
 
     enum CodingKeys: String, CodingKey {
         case id, name, role, tier, runtime, provider
@@ -44,6 +52,9 @@ public struct Workspace: Sendable, Codable, Hashable {
         case removedAt = "removed_at"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
+        case agent
+        case runtimeMetadata = "runtime_metadata"
+        case template
     }
 
     /// Encodes ids as lower-case UUIDs (the wire form agents and Molecule clients use).
@@ -71,6 +82,9 @@ public struct Workspace: Sendable, Codable, Hashable {
         try c.encodeIfPresent(removedAt, forKey: .removedAt)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(updatedAt, forKey: .updatedAt)
+        try c.encode(agent, forKey: .agent)
+        try c.encodeIfPresent(runtimeMetadata, forKey: .runtimeMetadata)
+        try c.encodeIfPresent(template, forKey: .template)
     }
 
     /// `runtime: external` workspaces have no instance: the agent runs elsewhere and only registers and heartbeats.

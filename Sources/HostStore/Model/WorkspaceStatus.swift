@@ -11,6 +11,8 @@ public enum WorkspaceStatus: String, CaseIterable, Sendable, Codable, Hashable {
     case hibernated
     case awaitingAgent = "awaiting_agent"
     case hibernating
+    /// A plain workload (`"agent": false`) that its provider runs: it never registers, so it is never `online`.
+    case running
 
     /// The PostgreSQL array literal of `statuses`, for `= ANY($n::workspace_status[])` guards.
     static func arrayLiteral(_ statuses: some Sequence<WorkspaceStatus>) -> String {

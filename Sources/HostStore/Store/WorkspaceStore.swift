@@ -12,8 +12,10 @@ public struct WorkspaceStore: Sendable {
     public struct NewWorkspace: Sendable {
         public init(
             id: UUID, name: String, role: String?, tier: Int, runtime: String, provider: String, status: WorkspaceStatus, parentId: UUID?,
-            config: JSONValue
+            config: JSONValue, agent: Bool = true, template: String? = nil
         ) {
+            self.agent = agent
+            self.template = template
             self.id = id
             self.name = name
             self.role = role
@@ -34,6 +36,8 @@ public struct WorkspaceStore: Sendable {
         public var status: WorkspaceStatus
         public var parentId: UUID?
         public var config: JSONValue
+        public var agent: Bool
+        public var template: String?
     }
 
     public func insert(_ workspace: NewWorkspace) async throws -> Workspace {
@@ -41,13 +45,13 @@ public struct WorkspaceStore: Sendable {
         return try await pool.run { connection in
             try connection.query(
                 """
-                INSERT INTO workspaces (id, name, role, tier, runtime, provider, status, parent_id, config)
-                VALUES ($1, $2, $3, $4, $5, $6, $7::workspace_status, $8, $9::jsonb)
+                INSERT INTO workspaces (id, name, role, tier, runtime, provider, status, parent_id, config, agent, template)
+                VALUES ($1, $2, $3, $4, $5, $6, $7::workspace_status, $8, $9::jsonb, $10, $11)
                 """,
                 [
                     .uuid(workspace.id), .string(workspace.name), .string(workspace.role), .int(workspace.tier),
                     .string(workspace.runtime), .string(workspace.provider), .string(workspace.status.rawValue),
-                    .uuid(workspace.parentId), .string(config),
+                    .uuid(workspace.parentId), .string(config), .bool(workspace.agent), .string(workspace.template),
                 ]
             )
             return try Self.decode(try connection.query("SELECT * FROM workspace_rows WHERE id = $1", [.uuid(workspace.id)])[0])
@@ -129,13 +133,16 @@ public struct WorkspaceStore: Sendable {
         public var currentTask: String?
         public var sampleError: String?
         public var wedged: Bool
+        /// What the runtime says of itself (already bounded by the request layer); nil clears the stored value.
+        public var runtimeMetadata: JSONValue?
         /// When the Host received the beat (Unix epoch milliseconds).
         public var receivedAtMs: Int64
 
         public init(
             id: UUID, errorRate: Double, activeTasks: Int, uptimeSeconds: Int, currentTask: String?, sampleError: String?, wedged: Bool,
-            receivedAtMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)
+            runtimeMetadata: JSONValue? = nil, receivedAtMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)
         ) {
+            self.runtimeMetadata = runtimeMetadata
             self.receivedAtMs = receivedAtMs
             self.id = id
             self.errorRate = errorRate
@@ -154,6 +161,7 @@ public struct WorkspaceStore: Sendable {
             case currentTask = "current_task"
             case sampleError = "sample_error"
             case wedged
+            case runtimeMetadata = "runtime_metadata"
             case receivedAtMs = "received_at_ms"
         }
     }
@@ -195,7 +203,7 @@ public struct WorkspaceStore: Sendable {
         guard let id = row.uuid("id"), let status = row.string("status").flatMap(WorkspaceStatus.init(rawValue:)) else {
             throw PostgresError(.decoding, "workspace row without id or with an unknown status \(row.string("status") ?? "nil")")
         }
-        return Workspace(
+        var workspace = Workspace(
             id: id, name: try row.require("name"), role: row.string("role"), tier: row.int("tier") ?? 0,
             runtime: try row.require("runtime"), provider: try row.require("provider"), instanceRef: row.string("instance_ref"),
             status: status, lastSampleError: row.string("last_sample_error"), url: row.string("url"), agentCard: json("agent_card"),
@@ -204,6 +212,18 @@ public struct WorkspaceStore: Sendable {
             uptimeSeconds: row.int("uptime_seconds") ?? 0, errorRate: row.double("error_rate") ?? 0, currentTask: row.string("current_task"),
             removedAt: row.epoch("removed_at"), createdAt: row.epoch("created_at") ?? Date(), updatedAt: row.epoch("updated_at") ?? Date()
         )
+        workspace.agent = row.bool("agent") ?? true
+        workspace.runtimeMetadata = json("runtime_metadata")
+        workspace.template = row.string("template")
+        workspace.templateSeeded = row.bool("template_seeded") ?? false
+        return workspace
+    }
+
+    /// Records that the workspace's template files reached its files root (they are sent with the first provision only).
+    public func markTemplateSeeded(_ id: UUID) async throws {
+        try await pool.run { connection in
+            _ = try connection.query("UPDATE workspaces SET template_seeded = true WHERE id = $1", [.uuid(id)])
+        }
     }
 }
 

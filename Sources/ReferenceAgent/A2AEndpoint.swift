@@ -1,0 +1,29 @@
+import Foundation
+
+/// The A2A JSON-RPC 2.0 endpoint: decodes one request, runs its method, and encodes the answer (errors included).
+enum A2AEndpoint {
+    /// The JSON answer to the request `body`.
+    static func respond(to body: Data) -> Data {
+        let decoder = JSONDecoder()
+        let head: RPCRequestHead
+        do {
+            head = try decoder.decode(RPCRequestHead.self, from: body)
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            return JSONBody.encode(RPCResponse(id: .null, error: .parseError))
+        } catch {
+            let id = (try? decoder.decode(RPCRequestID.self, from: body))?.id ?? .null
+            return JSONBody.encode(RPCResponse(id: id, error: .invalidRequest))
+        }
+        let id = head.id ?? .null
+        guard head.jsonrpc == "2.0" else { return JSONBody.encode(RPCResponse(id: id, error: .invalidRequest)) }
+        switch head.method {
+        case "message/send":
+            guard let params = try? decoder.decode(RPCParams<MessageSendParams>.self, from: body).params, params.message.isValid else {
+                return JSONBody.encode(RPCResponse(id: id, error: .invalidParams))
+            }
+            return JSONBody.encode(RPCResponse(id: id, result: params.message.echo()))
+        default:
+            return JSONBody.encode(RPCResponse(id: id, error: .methodNotFound(head.method)))
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The agent's side of the platform registry: registers, then heartbeats every interval, on one dedicated thread
+/// (libcurl blocks; Swift's cooperative pool and the event loops must not). As a service it stops the thread when
+/// graceful shutdown begins, waking it from any pause; a request in flight is abandoned with the process.
+final class PlatformLink: Service, Sendable {
+    /// Where the thread is in its life.
+    private struct State {
+        var started = false
+        var stopped = false
+    }
+
+    private let config: AgentConfig
+    private let card: AgentCard
+    private let tokens: TokenStore
+    private let uptime: Uptime
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let wake = DispatchSemaphore(value: 0)
+
+    init(config: AgentConfig, card: AgentCard, tokens: TokenStore, uptime: Uptime, logger: Logger) {
+        self.config = config
+        self.card = card
+        self.tokens = tokens
+        self.uptime = uptime
+        self.logger = logger
+    }
+
+    /// Starts the thread (once; later calls do nothing).
+    func start() {
+        let first = state.withLock { state in
+            defer { state.started = true }
+            return !state.started && !state.stopped
+        }
+        guard first else { return }
+        let thread = Thread { [self] in loop() }
+        thread.name = "platform-link"
+        thread.start()
+    }
+
+    /// Waits for graceful shutdown (or cancellation), then stops the thread.
+    func run() async {
+        try? await gracefulShutdown()
+        state.withLock { $0.stopped = true }
+        wake.signal()
+    }
+
+    /// Whether shutdown has begun.
+    var isStopped: Bool { state.withLock { $0.stopped } }
+
+    /// Waits `seconds`, or less when stopped; false once stopped.
+    private func pause(_ seconds: Double) -> Bool {
+        guard !isStopped else { return false }
+        _ = wake.wait(timeout: .now() + seconds)
+        return !isStopped
+    }
+
+    private func loop() {
+        guard register() else { return }
+        var healthy = true
+        while pause(config.heartbeatSeconds) {
+            let ok = heartbeat()
+            if ok && !healthy { logger.info("heartbeats are answered again") }
+            healthy = ok
+        }
+    }
+
+    /// Registers until the platform accepts, or the link stops (false).
+    private func register() -> Bool {
+        let body = JSONBody.encode(RegisterRequest(id: config.workspaceID, url: config.advertisedURL, agentCard: card))
+        let url = config.platformURL + "/registry/register"
+        var backoff = 0.5
+        while !isStopped {
+            var delay = backoff
+            do {
+                let reply = try post(body, to: url)
+                switch reply.status {
+                case 200..<300:
+                    logger.info("registered with \(config.platformURL) as \(config.advertisedURL) (status \(reply.status))")
+                    saveToken(from: reply.body)
+                    return true
+                case 401:
+                    // The next attempt reads the token file again: the platform may have written a new one.
+                    logger.warning("registration refused (401); re-reading the token and retrying in \(delay) s")
+                case 500...:
+                    logger.warning("registration failed (status \(reply.status)); retrying in \(delay) s")
+                default:
+                    delay = 10
+                    logger.error("registration rejected (status \(reply.status)): \(reply.body.prefix(500)); retrying in 10 s")
+                }
+            } catch {
+                logger.warning("registration failed: \(error); retrying in \(delay) s")
+            }
+            backoff = min(backoff * 2, 10)
+            guard pause(delay) else { return false }
+        }
+        return false
+    }
+
+    /// Sends one heartbeat (again once after a 401, with the token re-read); true when it was answered 2xx.
+    private func heartbeat() -> Bool {
+        let body = JSONBody.encode(HeartbeatRequest(workspaceId: config.workspaceID, uptimeSeconds: uptime.seconds), snakeCase: true)
+        let url = config.platformURL + "/registry/heartbeat"
+        do {
+            var reply = try post(body, to: url)
+            if reply.status == 401 {
+                logger.warning("heartbeat refused (401); re-reading the token and retrying")
+                reply = try post(body, to: url)
+            }
+            guard (200..<300).contains(reply.status) else {
+                logger.warning("heartbeat answered \(reply.status): \(reply.body.prefix(500))")
+                return false
+            }
+            logger.debug("heartbeat sent (status \(reply.status))")
+            return true
+        } catch {
+            logger.warning("heartbeat failed: \(error)")
+            return false
+        }
+    }
+
+    private func post(_ body: Data, to url: String) throws(CurlPost.TransportError) -> CurlPost.Reply {
+        var headers = ["Content-Type: application/json", "Origin: \(config.platformURL)"]
+        if let token = tokens.current() { headers.append("Authorization: Bearer \(token)") }
+        return try CurlPost.send(body, to: url, headers: headers)
+    }
+
+    /// Keeps the token a registration answer carries, if it carries one.
+    private func saveToken(from body: String) {
+        guard let reply = try? JSONDecoder().decode(RegisterReply.self, from: Data(body.utf8)),
+            let token = reply.authToken, !token.isEmpty
+        else { return }
+        do {
+            try tokens.save(token)
+            logger.info("saved the workspace token to \(tokens.path ?? "memory (no token file configured)")")
+        } catch {
+            logger.error("could not save the workspace token: \(error)")
+        }
+    }
+}
