@@ -50,7 +50,8 @@ extension ProcessProvider: DiagnosingProvider {
                 throw ProviderError.notFound("workspace has no running instance")
             }
             guard workload.isAlive else {
-                throw ProviderError.notFound("process \(workload.pid) is gone: \(failureReason(workspace, meta: meta) ?? "no reason recorded")")
+                let reason = endReason(workspace, meta: meta)
+                throw ProviderError.notFound("process \(workload.pid) is gone: \(reason.limit ?? reason.ended)")
             }
             return "pid=\(workload.pid) supervisor=\(workload.supervisor) state=\(workload.state.rawValue) processes=\(workload.members.count)"
         }

@@ -273,29 +273,34 @@ final class ProcessProvider: WorkspaceProvider, Sendable {
                 return InspectResponse(state: workload.state, instanceRef: workload.reference, address: config.advertiseHost)
             }
             // Started and not stopped on purpose, yet not running: say why.
-            let failure = meta.state == .running ? failureReason(workspace, meta: meta) : nil
-            return InspectResponse(state: .stopped, failure: failure)
+            guard meta.state == .running else { return InspectResponse(state: .stopped) }
+            let reason = endReason(workspace, meta: meta)
+            return InspectResponse(state: .stopped, failure: reason.limit, ended: reason.ended)
         }
     }
 
-    /// Why a workload that was running ended: a limit the kernel enforced, or its own exit.
-    func failureReason(_ workspace: WorkspaceDirectory, meta: WorkspaceMeta) -> String? {
-        let ended = Workload.exitStatus(files(of: workspace).exitFile)
+    /// Why a workload that was running ended: a limit the kernel enforced (it would end the same way again), or its
+    /// own exit.
+    func endReason(_ workspace: WorkspaceDirectory, meta: WorkspaceMeta) -> (limit: String?, ended: String) {
+        let status = Workload.exitStatus(files(of: workspace).exitFile)
+        let ended: String =
+            switch status {
+            case nil: "the workload is gone and left no exit status (its supervisor was killed)"
+            case "exit 0"?: "the workload exited (status 0)"
+            case let status? where status.hasPrefix("exit "): "the workload exited with status \(status.dropFirst(5))"
+            case let status?: "the workload was killed by \(status)"
+            }
         let limits = config.limits(tier: meta.tier)
-        if let usage = meta.cgroup?.usage {
-            if usage.oomKills > 0 {
-                let limit = limits.memoryMb.map { "memory limit \($0) MiB exceeded" } ?? "out of memory"
-                return "\(limit): the kernel killed \(usage.oomKills) process(es) of the workspace (workload \(ended ?? "ended"))"
-            }
-            if usage.pidsLimitHits > 0 {
-                let limit = limits.pids.map { "process limit \($0) reached" } ?? "process limit reached"
-                return "\(limit): \(usage.pidsLimitHits) fork(s) refused, then the workload ended (\(ended ?? "no status"))"
-            }
+        guard let usage = meta.cgroup?.usage else { return (nil, ended) }
+        if usage.oomKills > 0 {
+            let limit = limits.memoryMb.map { "memory limit \($0) MiB exceeded" } ?? "out of memory"
+            return ("\(limit): the kernel killed \(usage.oomKills) process(es) of the workspace; \(ended)", ended)
         }
-        guard let ended else { return "the workload is gone and left no exit status (its supervisor was killed)" }
-        if ended == "exit 0" { return "the workload exited (status 0)" }
-        if ended.hasPrefix("exit ") { return "the workload exited with status \(ended.dropFirst(5))" }
-        return "the workload was killed by \(ended)"
+        if usage.pidsLimitHits > 0 {
+            let limit = limits.pids.map { "process limit \($0) reached" } ?? "process limit reached"
+            return ("\(limit): \(usage.pidsLimitHits) fork(s) refused; then \(ended)", ended)
+        }
+        return (nil, ended)
     }
 
     func listOwned(_ request: ListOwnedRequest, context: CallContext) throws -> ListOwnedResponse {
@@ -304,8 +309,8 @@ final class ProcessProvider: WorkspaceProvider, Sendable {
         var resources: [OwnedResource] = []
         var known: Set<String> = []
         for workspace in layout.allWorkspaces() {
+            known.insert(workspace.id)  // whoever owns it: its meta.json says, not its cgroup
             guard let meta = workspace.readMeta(), meta.owner == owner else { continue }
-            known.insert(meta.workspaceId)
             let live =
                 meta.state == .running && meta.workload?.isAlive == true
                 ? meta.workload : Workload.recover(files: files(of: workspace), cgroup: meta.cgroup)

@@ -128,7 +128,9 @@ struct Workload: Codable, Sendable, Hashable {
     var state: InstanceState {
         guard isAlive else { return .stopped }
         if let cgroup { return cgroup.isFrozen ? .paused : .running }
-        return ProcStat(pid: pid)?.isStopped == true ? .paused : .running
+        // Pause stops the whole tree, the supervisor first of all, and nothing else ever stops the supervisor; the
+        // workload itself may be in D (blocked in vfork on a stopped child) rather than T while paused.
+        return ProcStat(pid: supervisor)?.isStopped == true ? .paused : .running
     }
 
     /// Every process of the workspace: the cgroup's members, or the supervisor's tree.

@@ -123,19 +123,23 @@ public struct InspectResponse: Sendable, Hashable, Codable {
     public var state: InstanceState
     public var instanceRef: String?
     public var address: String?
-    /// Why an instance that was started is no longer running, in the backend's words (`memory limit 512 MiB
-    /// exceeded`, `exited with status 3`); absent when it was stopped on purpose or is running.
+    /// Why a started instance is no longer running when starting it again would end the same way — a limit the
+    /// backend enforced (`memory limit 512 MiB exceeded`): the Host fails the workspace with it.
     public var failure: String?
-    public init(state: InstanceState, instanceRef: String? = nil, address: String? = nil, failure: String? = nil) {
+    /// How a started instance that nobody stopped ended (`the workload exited with status 3`), when no ``failure``
+    /// explains it: the Host marks the workspace offline and keeps this as its reason.
+    public var ended: String?
+    public init(state: InstanceState, instanceRef: String? = nil, address: String? = nil, failure: String? = nil, ended: String? = nil) {
         self.state = state
         self.instanceRef = instanceRef
         self.address = address
         self.failure = failure
+        self.ended = ended
     }
     enum CodingKeys: String, CodingKey {
         case state
         case instanceRef = "instance_ref"
-        case address, failure
+        case address, failure, ended
     }
 }
 

@@ -9,21 +9,21 @@ enum A2AEndpoint {
         do {
             head = try decoder.decode(RPCRequestHead.self, from: body)
         } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
-            return JSONBody.encode(RPCResponse(id: .null, error: .parseError))
+            return JSONBody.encode(RPCFailure(id: .null, error: .parseError))
         } catch {
-            let id = (try? decoder.decode(RPCRequestID.self, from: body))?.id ?? .null
-            return JSONBody.encode(RPCResponse(id: id, error: .invalidRequest))
+            return JSONBody.encode(RPCFailure(id: .null, error: .invalidRequest))
         }
         let id = head.id ?? .null
-        guard head.jsonrpc == "2.0" else { return JSONBody.encode(RPCResponse(id: id, error: .invalidRequest)) }
-        switch head.method {
+        guard head.jsonrpc == "2.0", let method = head.method else {
+            return JSONBody.encode(RPCFailure(id: id, error: .invalidRequest))
+        }
+        switch method {
         case "message/send":
-            guard let params = try? decoder.decode(RPCParams<MessageSendParams>.self, from: body).params, params.message.isValid else {
-                return JSONBody.encode(RPCResponse(id: id, error: .invalidParams))
-            }
+            guard let params = try? decoder.decode(RPCParams<MessageSendParams>.self, from: body).params, params.message.isValid
+            else { return JSONBody.encode(RPCFailure(id: id, error: .invalidParams)) }
             return JSONBody.encode(RPCResponse(id: id, result: params.message.echo()))
         default:
-            return JSONBody.encode(RPCResponse(id: id, error: .methodNotFound(head.method)))
+            return JSONBody.encode(RPCFailure(id: id, error: .methodNotFound(method)))
         }
     }
 }

@@ -22,9 +22,4 @@ struct AgentCard: Encodable, Sendable {
     var defaultInputModes = ["text/plain"]
     var defaultOutputModes = ["text/plain"]
     var skills = [Skill(id: "echo", name: "echo", description: "Answers every message with its own text", tags: ["echo"])]
-
-    init(name: String, url: String) {
-        self.name = name
-        self.url = url
-    }
 }

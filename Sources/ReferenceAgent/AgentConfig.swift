@@ -8,8 +8,8 @@ struct AgentConfig: Sendable {
     }
 
     var workspaceID: String
-    /// The platform's base URL, without a trailing slash.
-    var platformURL: String
+    /// The platform's base URL, without a trailing slash; nil: no platform to register with (the agent still serves).
+    var platformURL: String?
     /// Where the workspace token is read from and written to (none when neither variable names one).
     var tokenFile: String?
     /// `MOLECULE_WORKSPACE_TOKEN`: the token used when the file has none.
@@ -23,8 +23,8 @@ struct AgentConfig: Sendable {
     init(environment: [String: String] = ProcessInfo.processInfo.environment) throws(Invalid) {
         func value(_ key: String) -> String? { environment[key].flatMap { $0.isEmpty ? nil : $0 } }
         guard let workspaceID = value("WORKSPACE_ID") else { throw Invalid(description: "WORKSPACE_ID is not set") }
-        guard var platformURL = value("PLATFORM_URL") else { throw Invalid(description: "PLATFORM_URL is not set") }
-        while platformURL.hasSuffix("/") { platformURL.removeLast() }
+        var platformURL = value("PLATFORM_URL")
+        while platformURL?.hasSuffix("/") == true { platformURL?.removeLast() }
         let portText = value("PORT") ?? "8000"
         guard let port = Int(portText), (1...65535).contains(port) else {
             throw Invalid(description: "PORT must be a number in 1...65535, not \(portText)")
@@ -43,4 +43,7 @@ struct AgentConfig: Sendable {
         }
         self.name = value("WORKSPACE_NAME") ?? "molecule-agent"
     }
+
+    /// The agent card this configuration advertises.
+    var card: AgentCard { AgentCard(name: name, url: advertisedURL) }
 }

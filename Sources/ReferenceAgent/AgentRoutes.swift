@@ -7,17 +7,11 @@ struct AgentRoutes: Sendable {
     /// Largest accepted request body (a bigger one is answered 413).
     static let maxBodyBytes = 1 << 20
 
-    /// The `/health` answer.
+    /// The `/health` answer (keys encoded snake_case).
     struct Health: Encodable {
         var status = "ok"
-        var workspaceID: String
+        var workspaceId: String
         var uptimeSeconds: Int
-
-        enum CodingKeys: String, CodingKey {
-            case status
-            case workspaceID = "workspace_id"
-            case uptimeSeconds = "uptime_seconds"
-        }
     }
 
     let card: AgentCard
@@ -31,7 +25,7 @@ struct AgentRoutes: Sendable {
         router.get(".well-known/agent-card.json") { _, _ in JSONBody.response(cardJSON) }
         router.get(".well-known/agent.json") { _, _ in JSONBody.response(cardJSON) }
         router.get("health") { [workspaceID, uptime] _, _ in
-            JSONBody.response(Health(workspaceID: workspaceID, uptimeSeconds: uptime.seconds))
+            JSONBody.response(JSONBody.encode(Health(workspaceId: workspaceID, uptimeSeconds: uptime.seconds), snakeCase: true))
         }
         router.post("/") { request, _ in
             let body = try await request.body.collect(upTo: Self.maxBodyBytes)

@@ -8,14 +8,9 @@ enum JSONBody {
     /// `value` as JSON. The agent's own types always encode.
     static func encode(_ value: some Encodable, snakeCase: Bool = false) -> Data {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         if snakeCase { encoder.keyEncodingStrategy = .convertToSnakeCase }
         return (try? encoder.encode(value)) ?? Data("{}".utf8)
-    }
-
-    /// A 200 `application/json` response holding `value`.
-    static func response(_ value: some Encodable) -> Response {
-        response(encode(value))
     }
 
     /// A 200 `application/json` response holding already-encoded JSON.

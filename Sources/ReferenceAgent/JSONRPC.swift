@@ -25,16 +25,12 @@ enum RPCID: Codable, Sendable {
     }
 }
 
-/// The envelope of a JSON-RPC request, without its params (decoded per method).
+/// The envelope of a JSON-RPC request, without its params (decoded per method). Members are optional so that the id
+/// of an invalid request can still be answered.
 struct RPCRequestHead: Decodable {
-    var jsonrpc: String
+    var jsonrpc: String?
     var id: RPCID?
-    var method: String
-}
-
-/// Only the id of a request, recovered to answer a request that is otherwise invalid.
-struct RPCRequestID: Decodable {
-    var id: RPCID?
+    var method: String?
 }
 
 /// The params of a request, decoded as the method's own type.
@@ -57,16 +53,9 @@ struct RPCError: Encodable, Error {
 struct RPCResponse<Result: Encodable>: Encodable {
     var jsonrpc = "2.0"
     var id: RPCID
-    var result: Result?
-    var error: RPCError?
-
-    init(id: RPCID, result: Result) {
-        self.id = id
-        self.result = result
-    }
-
-    init(id: RPCID, error: RPCError) where Result == Never {
-        self.id = id
-        self.error = error
-    }
+    var result: Result? = nil
+    var error: RPCError? = nil
 }
+
+/// A response carrying an error.
+typealias RPCFailure = RPCResponse<Never>

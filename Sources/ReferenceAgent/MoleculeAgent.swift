@@ -19,27 +19,23 @@ struct MoleculeAgent {
         }
         let logger = Logger(label: "molecule-agent")
         let uptime = Uptime()
-        let card = AgentCard(name: config.name, url: config.advertisedURL)
-        let link = PlatformLink(
-            config: config, card: card, tokens: TokenStore(path: config.tokenFile, fallback: config.environmentToken),
-            uptime: uptime, logger: logger
-        )
-        let routes = AgentRoutes(card: card, workspaceID: config.workspaceID, uptime: uptime)
+        let link = PlatformLink(config: config, uptime: uptime, logger: logger)
+        let routes = AgentRoutes(card: config.card, workspaceID: config.workspaceID, uptime: uptime)
         let app = Application(
             router: routes.router(),
             configuration: .init(address: .hostname("0.0.0.0", port: config.port)),
             onServerRunning: { _ in link.start() },
             logger: logger
         )
-        // Services shut down in reverse: the server first, then the link. A client holding a request open must not
+        // Services shut down in reverse: the link first, then the server. A client holding a request open must not
         // hold up the exit, which the platform expects within a second.
-        var lifecycle = ServiceGroupConfiguration(services: [link, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        var lifecycle = ServiceGroupConfiguration(services: [app, link], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         lifecycle.maximumGracefulShutdownDuration = .milliseconds(600)
         lifecycle.maximumCancellationDuration = .milliseconds(200)
         do {
             try await ServiceGroup(configuration: lifecycle).run()
         } catch {
-            guard link.isStopped else {
+            guard link.stoppedGracefully else {
                 logger.error("server failed: \(error)")
                 exit(1)
             }

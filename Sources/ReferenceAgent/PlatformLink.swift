@@ -7,49 +7,50 @@ import Synchronization
 /// (libcurl blocks; Swift's cooperative pool and the event loops must not). As a service it stops the thread when
 /// graceful shutdown begins, waking it from any pause; a request in flight is abandoned with the process.
 final class PlatformLink: Service, Sendable {
-    /// Where the thread is in its life.
+    /// Whether the thread must stop, and why.
     private struct State {
-        var started = false
         var stopped = false
+        /// Stopped by graceful shutdown (a signal), not by the group's cancellation (a failed server).
+        var gracefully = false
     }
 
     private let config: AgentConfig
-    private let card: AgentCard
     private let tokens: TokenStore
     private let uptime: Uptime
     private let logger: Logger
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
 
-    init(config: AgentConfig, card: AgentCard, tokens: TokenStore, uptime: Uptime, logger: Logger) {
+    init(config: AgentConfig, uptime: Uptime, logger: Logger) {
         self.config = config
-        self.card = card
-        self.tokens = tokens
+        self.tokens = TokenStore(path: config.tokenFile, fallback: config.environmentToken)
         self.uptime = uptime
         self.logger = logger
     }
 
-    /// Starts the thread (once; later calls do nothing).
+    /// Starts the thread (once the server listens).
     func start() {
-        let first = state.withLock { state in
-            defer { state.started = true }
-            return !state.started && !state.stopped
+        guard config.platformURL != nil else {
+            logger.warning("PLATFORM_URL is not set: serving A2A without registering with a platform")
+            return
         }
-        guard first else { return }
-        let thread = Thread { [self] in loop() }
-        thread.name = "platform-link"
-        thread.start()
+        Thread { [self] in
+            Thread.current.name = "platform-link"  // from inside: on Linux a name set before start() never reaches the OS thread
+            loop()
+        }.start()
     }
 
     /// Waits for graceful shutdown (or cancellation), then stops the thread.
     func run() async {
-        try? await gracefulShutdown()
-        state.withLock { $0.stopped = true }
+        let gracefully = (try? await gracefulShutdown()) != nil
+        state.withLock { $0 = State(stopped: true, gracefully: gracefully) }
         wake.signal()
     }
 
-    /// Whether shutdown has begun.
-    var isStopped: Bool { state.withLock { $0.stopped } }
+    /// Whether the link was stopped by graceful shutdown.
+    var stoppedGracefully: Bool { state.withLock { $0.gracefully } }
+
+    private var isStopped: Bool { state.withLock { $0.stopped } }
 
     /// Waits `seconds`, or less when stopped; false once stopped.
     private func pause(_ seconds: Double) -> Bool {
@@ -60,18 +61,13 @@ final class PlatformLink: Service, Sendable {
 
     private func loop() {
         guard register() else { return }
-        var healthy = true
-        while pause(config.heartbeatSeconds) {
-            let ok = heartbeat()
-            if ok && !healthy { logger.info("heartbeats are answered again") }
-            healthy = ok
-        }
+        while pause(config.heartbeatSeconds) { heartbeat() }
     }
 
     /// Registers until the platform accepts, or the link stops (false).
     private func register() -> Bool {
-        let body = JSONBody.encode(RegisterRequest(id: config.workspaceID, url: config.advertisedURL, agentCard: card))
-        let url = config.platformURL + "/registry/register"
+        let body = JSONBody.encode(RegisterRequest(id: config.workspaceID, url: config.advertisedURL, agentCard: config.card))
+        let url = (config.platformURL ?? "") + "/registry/register"
         var backoff = 0.5
         while !isStopped {
             var delay = backoff
@@ -79,7 +75,7 @@ final class PlatformLink: Service, Sendable {
                 let reply = try post(body, to: url)
                 switch reply.status {
                 case 200..<300:
-                    logger.info("registered with \(config.platformURL) as \(config.advertisedURL) (status \(reply.status))")
+                    logger.info("registered with \(config.platformURL ?? "") as \(config.advertisedURL) (status \(reply.status))")
                     saveToken(from: reply.body)
                     return true
                 case 401:
@@ -100,10 +96,10 @@ final class PlatformLink: Service, Sendable {
         return false
     }
 
-    /// Sends one heartbeat (again once after a 401, with the token re-read); true when it was answered 2xx.
-    private func heartbeat() -> Bool {
+    /// Sends one heartbeat, again once after a 401 (with the token re-read).
+    private func heartbeat() {
         let body = JSONBody.encode(HeartbeatRequest(workspaceId: config.workspaceID, uptimeSeconds: uptime.seconds), snakeCase: true)
-        let url = config.platformURL + "/registry/heartbeat"
+        let url = (config.platformURL ?? "") + "/registry/heartbeat"
         do {
             var reply = try post(body, to: url)
             if reply.status == 401 {
@@ -111,26 +107,25 @@ final class PlatformLink: Service, Sendable {
                 reply = try post(body, to: url)
             }
             guard (200..<300).contains(reply.status) else {
-                logger.warning("heartbeat answered \(reply.status): \(reply.body.prefix(500))")
-                return false
+                return logger.warning("heartbeat answered \(reply.status): \(reply.body.prefix(500))")
             }
             logger.debug("heartbeat sent (status \(reply.status))")
-            return true
         } catch {
             logger.warning("heartbeat failed: \(error)")
-            return false
         }
     }
 
     private func post(_ body: Data, to url: String) throws(CurlPost.TransportError) -> CurlPost.Reply {
-        var headers = ["Content-Type: application/json", "Origin: \(config.platformURL)"]
+        var headers = ["Content-Type: application/json", "Origin: \(config.platformURL ?? "")"]
         if let token = tokens.current() { headers.append("Authorization: Bearer \(token)") }
         return try CurlPost.send(body, to: url, headers: headers)
     }
 
     /// Keeps the token a registration answer carries, if it carries one.
     private func saveToken(from body: String) {
-        guard let reply = try? JSONDecoder().decode(RegisterReply.self, from: Data(body.utf8)),
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        guard let reply = try? decoder.decode(RegisterReply.self, from: Data(body.utf8)),
             let token = reply.authToken, !token.isEmpty
         else { return }
         do {

@@ -10,13 +10,9 @@ struct RegisterRequest: Encodable {
     }
 }
 
-/// The part of the registration answer the agent reads: a token the platform issued, if any.
+/// The part of the registration answer the agent reads: a token the platform issued, if any (`auth_token`).
 struct RegisterReply: Decodable {
     var authToken: String?
-
-    enum CodingKeys: String, CodingKey {
-        case authToken = "auth_token"
-    }
 }
 
 /// The body of `POST /registry/heartbeat`: an idle agent with no errors (keys encoded snake_case).

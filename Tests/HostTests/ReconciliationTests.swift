@@ -67,7 +67,9 @@ import Testing
         let online = try await host.waitForStatus(id, ["online"])
         let pgid = try #require(online["instance_ref"]?.stringValue?.split(separator: ":").last.flatMap { Int32($0) })
         kill(-pgid, SIGKILL)
-        try await host.waitForStatus(id, ["offline"], timeout: .seconds(10))
+        let offline = try await host.waitForStatus(id, ["offline"], timeout: .seconds(10))
+        // Never a silent death: the row says how the instance ended.
+        #expect(offline["last_sample_error"]?.stringValue?.contains("the process instance ended") == true, "\(offline.text)")
         _ = try await host.request("DELETE", "/workspaces/\(id)")
     }
 

@@ -81,6 +81,7 @@ import Testing
             }
             let resumed = try await fixture.instance.call(.resume, WorkspaceRef(workspaceId: id), as: InspectResponse.self)
             #expect(resumed.state == .running, "cycle \(cycle): resume answered \(resumed.state)")
+            try await Task.sleep(for: .milliseconds(1))  // let it run (and fork) between cycles
         }
         #expect(try await fixture.inspect(id).state == .running)
         _ = try await fixture.instance.call(.pause, WorkspaceRef(workspaceId: id), as: InspectResponse.self)

@@ -167,8 +167,12 @@ public final class Reconciler: Service, Sendable {
                 }
                 continue
             }
+            var lostPayload: [String: JSONValue] = ["instance_state": .string(state.rawValue), "source": "health_sweep"]
+            if let ended = inspected.ended { lostPayload["ended"] = .string(ended) }
             if state == .absent || state == .stopped,
-                try await lifecycle.apply(.instanceLost, to: row.id, payload: ["instance_state": .string(state.rawValue), "source": "health_sweep"])
+                try await lifecycle.apply(
+                    .instanceLost, to: row.id, message: inspected.ended.map { FailureMessage("the \(row.provider) instance ended: \($0)") },
+                    payload: lostPayload)
             {
                 logger.warning("instance gone; workspace offline", metadata: ["workspace": "\(row.id)", "provider": "\(row.provider)"])
                 if settings.restartOnOffline, let offline = try await store.get(row.id) {

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Pause/resume benchmark: p50/p95 of POST /workspaces/:id/pause and /resume on the Process provider (cgroup freezer and
+# session containment) for a workload that forks in a tight loop, against Docker's own pause/unpause through the
+# Engine API on a container doing the same (the baseline), in the same run, against a private dockerd.
+#   Benchmarks/pause.sh        (CYCLES=200)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CYCLES=${CYCLES:-200}
+source scripts/install-deps
+for product in molecule-host molecule-provider-runner molecule-workload-supervisor molecule-agent ProviderProcess; do
+  swift build -c release --product "$product" >/dev/null
+done
+bin=$(swift build -c release --show-bin-path)
+work=$(mktemp -d); chmod 755 "$work"
+docker_dir=$(mktemp -d /tmp/molecule-bench-dockerd-XXXXXX)
+socket=$(scripts/dockerd-private start "$docker_dir")
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$work/host.yaml" <<YAML
+listen: 127.0.0.1:$port
+state_dir: $work/state
+providers:
+  - name: process
+    library: $bin/libProviderProcess.so
+    options: {state_dir: $work/state/process, containment: cgroup}
+  - name: process-session
+    library: $bin/libProviderProcess.so
+    options: {state_dir: $work/state/process-session, containment: session}
+YAML
+ADMIN_TOKEN=bench LOG_LEVEL=warning "$bin/molecule-host" serve --config "$work/host.yaml" > "$work/host.log" 2>&1 &
+host=$!
+cleanup() { kill -INT $host 2>/dev/null; wait $host 2>/dev/null || true; scripts/dockerd-private stop "$docker_dir"; rm -rf "$work"; }
+trap cleanup EXIT
+for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.5; done
+python3 Benchmarks/pause_bench.py "http://127.0.0.1:$port" bench "$socket" molecule-test:busybox "$CYCLES"

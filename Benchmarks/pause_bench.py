@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""p50/p95 of pause and resume: the Host's API on the Process provider (cgroup, session) vs Docker's Engine API."""
+import http.client, json, socket, statistics, sys, time, urllib.request
+
+host_url, admin, docker_socket, image, cycles = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+FORKING = "while :; do /bin/sh -c true; done"
+
+class UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__("localhost", timeout=30)
+        self.unix_path = path
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(self.unix_path)
+
+def engine(method, path, body=None):
+    connection = UnixConnection(docker_socket)
+    connection.request(method, "/v1.41" + path, body=json.dumps(body) if body is not None else None,
+                       headers={"Content-Type": "application/json"})
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    if response.status >= 300:
+        raise SystemExit(f"engine {method} {path}: {response.status} {data[:200]!r}")
+    return json.loads(data) if data else None
+
+def host(method, path, body=None):
+    request = urllib.request.Request(host_url + path, method=method, data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Authorization": "Bearer " + admin, "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.load(response)
+
+def percentiles(samples):
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+
+def cycle(pause, resume):
+    paused, resumed = [], []
+    for _ in range(cycles):
+        start = time.perf_counter(); pause(); paused.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter(); resume(); resumed.append((time.perf_counter() - start) * 1000)
+    return percentiles(paused), percentiles(resumed)
+
+results = {}
+for provider in ["process", "process-session"]:
+    created = host("POST", "/workspaces", {"name": f"pause-{provider}", "provider": provider, "agent": False,
+                                           "config": {"command": ["/bin/sh", "-c", FORKING]}})
+    wid = created["id"]
+    for _ in range(600):
+        if host("GET", f"/workspaces/{wid}")["status"] == "running":
+            break
+        time.sleep(0.05)
+    else:
+        raise SystemExit(f"{provider}: the workspace never ran")
+    results[provider] = cycle(lambda: host("POST", f"/workspaces/{wid}/pause"), lambda: host("POST", f"/workspaces/{wid}/resume"))
+    host("DELETE", f"/workspaces/{wid}")
+
+name = "molecule-pause-bench"
+engine("POST", f"/containers/create?name={name}", {"Image": image, "Cmd": ["/bin/sh", "-c", FORKING], "HostConfig": {"NetworkMode": "none"}})
+engine("POST", f"/containers/{name}/start")
+try:
+    results["docker (Engine API)"] = cycle(lambda: engine("POST", f"/containers/{name}/pause"), lambda: engine("POST", f"/containers/{name}/unpause"))
+finally:
+    engine("DELETE", f"/containers/{name}?force=true")
+
+baseline = results["docker (Engine API)"]
+print(f"pause/resume of a workload forking in a tight loop, {cycles} cycles each (ms)")
+print(f"{'backend':<24}{'pause p50':>10}{'pause p95':>10}{'resume p50':>11}{'resume p95':>11}{'pause p50 vs docker':>21}")
+for label, ((pause50, pause95), (resume50, resume95)) in results.items():
+    ratio = pause50 / baseline[0][0] if baseline[0][0] else float("nan")
+    print(f"{label:<24}{pause50:>10.2f}{pause95:>10.2f}{resume50:>11.2f}{resume95:>11.2f}{ratio:>20.2f}x")
