@@ -2,15 +2,15 @@
 # Pause/resume benchmark: p50/p95 of POST /workspaces/:id/pause and /resume on the Process provider (cgroup freezer and
 # session containment) for a workload that forks in a tight loop, against Docker's own pause/unpause through the
 # Engine API on a container doing the same (the baseline), in the same run, against a private dockerd.
-#   Benchmarks/pause.sh        (CYCLES=200)
+#   Benchmarks/pause.sh        (CYCLES=200, BUILD=release; BUILD=debug reuses the test build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CYCLES=${CYCLES:-200}
+CYCLES=${CYCLES:-200}; BUILD=${BUILD:-release}
 source scripts/install-deps
 for product in molecule-host molecule-provider-runner molecule-workload-supervisor molecule-agent ProviderProcess; do
-  swift build -c release --product "$product" >/dev/null
+  swift build -c "$BUILD" --product "$product" >/dev/null
 done
-bin=$(swift build -c release --show-bin-path)
+bin=$(swift build -c "$BUILD" --show-bin-path)
 work=$(mktemp -d); chmod 755 "$work"
 docker_dir=$(mktemp -d /tmp/molecule-bench-dockerd-XXXXXX)
 socket=$(scripts/dockerd-private start "$docker_dir")

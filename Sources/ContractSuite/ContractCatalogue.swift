@@ -5,7 +5,7 @@ import ProviderWire
 /// Every case of the suite. Cases are added, never silently changed: bump ``suiteVersion`` when one is.
 public enum ContractCatalogue {
     /// The version recorded in every result; bump it whenever a case is added or its expectations change.
-    public static let suiteVersion = "1.2.0"
+    public static let suiteVersion = "1.3.0"
 
     /// The cases in the order they run.
     public static let cases: [ContractCase] = [
@@ -43,6 +43,31 @@ public enum ContractCatalogue {
             try await run.waitForState(b, [.running], "B after stopping A")
             _ = try await run.stop(b)
             try await run.waitForState(b, [.absent, .stopped], "B after stopping B")
+        },
+        ContractCase(
+            "provision.seed-archive", "a template's files (seed_archive) are in the files root once provision answers, and the answer says seeded",
+            exercises: [.provision, .readFile], requires: [.provision, .readFile]
+        ) { run in
+            let id = run.newWorkspaceId("seed")
+            let files: [(path: String, content: [UInt8])] = [
+                ("config.yaml", Array("name: seeded\n".utf8)), ("prompts/system.md", Array("be brief\n".utf8)),
+            ]
+            var entries = [TarArchive.Entry(path: try RelativePath("prompts"), kind: .directory, mode: 0o755)]
+            for file in files { entries.append(.init(path: try RelativePath(file.path), kind: .file, mode: 0o644, contents: file.content)) }
+            var request = run.provisionRequest(id)
+            request.seedArchive = Data(TarArchive(entries: entries).serialized()).base64EncodedString()
+            run.track(id)  // the final clean-up removes its storage too
+            let started: ProvisionResponse = try await run.ok(.provision, request)
+            guard started.seeded == true else {
+                _ = try await run.stop(id)
+                throw ContractSkip("the provider does not write seed_archive (its answer has no \"seeded\": true): the Host refuses templates on it")
+            }
+            for file in files {
+                let read: FileContent = try await run.ok(.readFile, FilePathRequest(workspaceId: id, path: file.path))
+                try run.expect(
+                    Data(base64Encoded: read.contentBase64) == Data(file.content), "answered seeded, but \(file.path) does not hold the seed's bytes")
+            }
+            _ = try await run.stop(id)
         },
         ContractCase("idempotency.provision-twice", "provisioning twice answers the same instance", exercises: [.provision, .listOwned]) { run in
             let id = run.newWorkspaceId("twice")

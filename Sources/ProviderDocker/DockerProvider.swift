@@ -176,8 +176,10 @@ final class DockerProvider: WorkspaceProvider, Sendable {
         var body: [String: JSONValue] = [
             "Image": .string(image), "Env": .array(env.sorted { $0.key < $1.key }.map { .string("\($0.key)=\($0.value)") }),
             "Labels": .object(labels(request.workspaceId).mapValues(JSONValue.string)), "HostConfig": .object(host),
-            "WorkingDir": "/configs", "Hostname": .string(name),
+            "WorkingDir": "/configs",
         ]
+        // Its own hostname, the address it advertises (the engine refuses a hostname with host networking).
+        if config.networkMode != "host" { body["Hostname"] = .string(name) }
         if let command = request.command { body["Cmd"] = .array(command.map(JSONValue.string)) }
         let created = try engine.check(
             try engine.request("POST", "/containers/create?name=\(name)", body: WireCoding.encode(JSONValue.object(body)), context: context),

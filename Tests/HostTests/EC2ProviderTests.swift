@@ -183,9 +183,15 @@ struct EC2ProviderTests {
         let userData = String(decoding: Data(base64Encoded: attribute["UserData"]?["Value"]?.stringValue ?? "") ?? Data(), as: UTF8.self)
         #expect(userData.contains("WORKSPACE_ID=\(id)") && userData.contains(":/configs") && userData.contains("--env-file"), "\(userData)")
         #expect(!userData.contains("t0k3n-ec2") && !userData.contains("MODEL=m1"), "a secret is in user-data")
-        for (name, content) in [(".auth_token", "t0k3n-ec2"), (".molecule-env", "MODEL=m1\nPLATFORM_URL=http://127.0.0.1:9\nTIER=2\n")] {
+        // The env file also says where the agent listens: the instance's own address and port (known once it runs).
+        let address = try #require(first.address, "provision answered no address")
+        let network = "A2A_PORT=8000\nAGENT_URL=http://\(address):8000\nHOSTNAME=\(address)\n"
+        let environment = network + "MODEL=m1\nPLATFORM_URL=http://127.0.0.1:9\nPORT=8000\nTIER=2\n"
+        for (name, content) in [(".auth_token", "t0k3n-ec2"), (".molecule-env", environment)] {
             let path = scratch.appendingPathComponent("files/\(id)/\(name)").path
-            #expect(FileManager.default.contents(atPath: path) == Data(content.utf8), "\(name)")
+            #expect(
+                FileManager.default.contents(atPath: path) == Data(content.utf8),
+                "\(name): \(String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self))")
             let attributes = try FileManager.default.attributesOfItem(atPath: path)
             #expect((attributes[.posixPermissions] as? Int) == 0o600 && (attributes[.ownerAccountID] as? Int) == 1000, "\(name): \(attributes)")
         }
