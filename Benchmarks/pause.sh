@@ -14,21 +14,27 @@ bin=$(swift build -c "$BUILD" --show-bin-path)
 work=$(mktemp -d); chmod 755 "$work"
 docker_dir=$(mktemp -d /tmp/molecule-bench-dockerd-XXXXXX)
 socket=$(scripts/dockerd-private start "$docker_dir")
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$work/host.yaml" <<YAML
+hosts=(); urls=()
+for mode in cgroup session; do
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  mkdir -p "$work/$mode"
+  cat > "$work/$mode/host.yaml" <<YAML
 listen: 127.0.0.1:$port
-state_dir: $work/state
+state_dir: $work/$mode/state
 providers:
   - name: process
     library: $bin/libProviderProcess.so
-    options: {state_dir: $work/state/process, containment: cgroup}
-  - name: process-session
-    library: $bin/libProviderProcess.so
-    options: {state_dir: $work/state/process-session, containment: session}
+    options: {state_dir: $work/$mode/state/process, containment: $mode}
 YAML
-ADMIN_TOKEN=bench LOG_LEVEL=warning "$bin/molecule-host" serve --config "$work/host.yaml" > "$work/host.log" 2>&1 &
-host=$!
-cleanup() { kill -INT $host 2>/dev/null; wait $host 2>/dev/null || true; scripts/dockerd-private stop "$docker_dir"; rm -rf "$work"; }
+  ADMIN_TOKEN=bench LOG_LEVEL=warning "$bin/molecule-host" serve --config "$work/$mode/host.yaml" > "$work/$mode/host.log" 2>&1 &
+  hosts+=($!); urls+=("process ($mode)=http://127.0.0.1:$port")
+done
+cleanup() {
+  for pid in "${hosts[@]}"; do kill -INT "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; done
+  scripts/dockerd-private stop "$docker_dir"; rm -rf "$work"
+}
 trap cleanup EXIT
-for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.5; done
-python3 Benchmarks/pause_bench.py "http://127.0.0.1:$port" bench "$socket" molecule-test:busybox "$CYCLES"
+for url in "${urls[@]}"; do
+  for _ in $(seq 1 120); do curl -sf "${url#*=}/health" >/dev/null && break; sleep 0.5; done
+done
+python3 Benchmarks/pause_bench.py bench "$socket" molecule-test:busybox "$CYCLES" "${urls[@]}"

@@ -2,7 +2,8 @@
 """p50/p95 of pause and resume: the Host's API on the Process provider (cgroup, session) vs Docker's Engine API."""
 import http.client, json, socket, statistics, sys, time, urllib.request
 
-host_url, admin, docker_socket, image, cycles = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+admin, docker_socket, image, cycles = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+hosts = [argument.split("=", 1) for argument in sys.argv[5:]]  # "label=http://127.0.0.1:PORT"
 FORKING = "while :; do /bin/sh -c true; done"
 
 class UnixConnection(http.client.HTTPConnection):
@@ -42,16 +43,16 @@ def cycle(pause, resume):
     return percentiles(paused), percentiles(resumed)
 
 results = {}
-for provider in ["process", "process-session"]:
-    created = host("POST", "/workspaces", {"name": f"pause-{provider}", "provider": provider, "agent": False,
-                                           "config": {"command": ["/bin/sh", "-c", FORKING]}})
+for provider, host_url in hosts:
+    created = host("POST", "/workspaces", {"name": "pause-bench", "agent": False, "config": {"command": ["/bin/sh", "-c", FORKING]}})
     wid = created["id"]
     for _ in range(600):
-        if host("GET", f"/workspaces/{wid}")["status"] == "running":
+        row = host("GET", f"/workspaces/{wid}")
+        if row["status"] == "running":
             break
         time.sleep(0.05)
     else:
-        raise SystemExit(f"{provider}: the workspace never ran")
+        raise SystemExit(f"{provider}: the workspace never ran: {row.get('status')} {row.get('last_sample_error')}")
     results[provider] = cycle(lambda: host("POST", f"/workspaces/{wid}/pause"), lambda: host("POST", f"/workspaces/{wid}/resume"))
     host("DELETE", f"/workspaces/{wid}")
 
@@ -59,7 +60,13 @@ name = "molecule-pause-bench"
 engine("POST", f"/containers/create?name={name}", {"Image": image, "Cmd": ["/bin/sh", "-c", FORKING], "HostConfig": {"NetworkMode": "none"}})
 engine("POST", f"/containers/{name}/start")
 try:
-    results["docker (Engine API)"] = cycle(lambda: engine("POST", f"/containers/{name}/pause"), lambda: engine("POST", f"/containers/{name}/unpause"))
+    def settle(paused):  # the engine's answer can come before its state says so: wait for the state, as the Host does
+        for _ in range(1000):
+            if engine("GET", f"/containers/{name}/json")["State"]["Paused"] == paused:
+                return
+        raise SystemExit("the engine never reported the container " + ("paused" if paused else "running"))
+    results["docker (Engine API)"] = cycle(lambda: (engine("POST", f"/containers/{name}/pause"), settle(True)),
+                                           lambda: (engine("POST", f"/containers/{name}/unpause"), settle(False)))
 finally:
     engine("DELETE", f"/containers/{name}?force=true")
 
