@@ -1,24 +1,13 @@
 #!/usr/bin/env python3
 """Times POST /workspaces → container running (engine's view) against `docker run -d`, same image, same run."""
-import concurrent.futures, http.client, json, socket, statistics, subprocess, sys, time, urllib.request
+import concurrent.futures, json, statistics, subprocess, sys, time, urllib.request
+
+import engine_api
 
 host_url, admin, docker_socket, image, runs, burst = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6])
 
-class UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("localhost", timeout=30)
-        self.unix_path = path
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(self.unix_path)
-
 def engine(method, path):
-    connection = UnixConnection(docker_socket)
-    connection.request(method, "/v1.41" + path)
-    response = connection.getresponse()
-    body = response.read()
-    connection.close()
-    return response.status, (json.loads(body) if body else None)
+    return engine_api.request(docker_socket, method, path)
 
 def host(method, path, body=None):
     request = urllib.request.Request(host_url + path, method=method, data=json.dumps(body).encode() if body is not None else None,

@@ -1,29 +1,18 @@
 #!/usr/bin/env python3
 """p50/p95 of pause and resume: the Host's API on the Process provider (cgroup, session) vs Docker's Engine API."""
-import http.client, json, socket, statistics, sys, time, urllib.request
+import json, statistics, sys, time, urllib.request
+
+import engine_api
 
 admin, docker_socket, image, cycles = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 hosts = [argument.split("=", 1) for argument in sys.argv[5:]]  # "label=http://127.0.0.1:PORT"
 FORKING = "while :; do /bin/sh -c true; done"
 
-class UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("localhost", timeout=30)
-        self.unix_path = path
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(self.unix_path)
-
 def engine(method, path, body=None):
-    connection = UnixConnection(docker_socket)
-    connection.request(method, "/v1.41" + path, body=json.dumps(body) if body is not None else None,
-                       headers={"Content-Type": "application/json"})
-    response = connection.getresponse()
-    data = response.read()
-    connection.close()
-    if response.status >= 300:
-        raise SystemExit(f"engine {method} {path}: {response.status} {data[:200]!r}")
-    return json.loads(data) if data else None
+    status, answer = engine_api.request(docker_socket, method, path, body)
+    if status >= 300:
+        raise SystemExit(f"engine {method} {path}: {status} {answer}")
+    return answer
 
 def host(method, path, body=None):
     request = urllib.request.Request(host_url + path, method=method, data=json.dumps(body).encode() if body is not None else None,

@@ -43,3 +43,19 @@ struct BackgroundProcess {
         waitpid(pid, &status, 0)
     }
 }
+
+extension BackgroundProcess {
+    /// Starts `molecule-host serve --config configPath` and waits (bounded) until `base/health` answers; a Host that
+    /// exits or never answers is an error quoting its log.
+    static func host(configPath: String, base: String, logFile: String) async throws -> BackgroundProcess {
+        let binary = HostHarness.productsDirectory.appendingPathComponent("molecule-host").path
+        let process = try start([binary, "serve", "--config", configPath], environment: ["LOG_LEVEL": "warning"], logFile: logFile)
+        for _ in 0..<200 {
+            if (try? await CrashRecoveryTests.get(base + "/health", timeout: 1)) != nil { return process }
+            var status: Int32 = 0
+            if waitpid(process.pid, &status, WNOHANG) == process.pid { break }  // it exited: fail now, with its log
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw HarnessError("the Host did not start: \((try? String(contentsOfFile: logFile, encoding: .utf8))?.suffix(2000) ?? "")")
+    }
+}

@@ -62,18 +62,8 @@ import Testing
             """
         let configPath = state.appendingPathComponent("host.yaml").path
         try Data(config.utf8).write(to: URL(fileURLWithPath: configPath))
-        let binary = HostHarness.productsDirectory.appendingPathComponent("molecule-host").path
         let log = state.appendingPathComponent("host.log").path
-        func startHost() async throws -> BackgroundProcess {
-            let process = try BackgroundProcess.start([binary, "serve", "--config", configPath], environment: ["LOG_LEVEL": "warning"], logFile: log)
-            for _ in 0..<200 {
-                if (try? await Self.get(base + "/health", timeout: 1)) != nil { return process }
-                var status: Int32 = 0
-                if waitpid(process.pid, &status, WNOHANG) == process.pid { break }  // it exited: fail now, with its log
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            throw HarnessError("the Host did not start: \((try? String(contentsOfFile: log, encoding: .utf8))?.suffix(2000) ?? "")")
-        }
+        func startHost() async throws -> BackgroundProcess { try await BackgroundProcess.host(configPath: configPath, base: base, logFile: log) }
         var host = try await startHost()
         // 20 creates per backend at once; the Host is killed once a third of them have answered.
         let total = 20 * backends.count

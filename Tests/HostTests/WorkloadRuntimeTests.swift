@@ -213,16 +213,8 @@ import Testing
             """
         let configPath = state.appendingPathComponent("host.yaml").path
         try Data(config.utf8).write(to: URL(fileURLWithPath: configPath))
-        let binary = HostHarness.productsDirectory.appendingPathComponent("molecule-host").path
         func startHost() async throws -> BackgroundProcess {
-            let process = try BackgroundProcess.start(
-                [binary, "serve", "--config", configPath], environment: ["LOG_LEVEL": "warning"],
-                logFile: state.appendingPathComponent("host.log").path)
-            for _ in 0..<200 {
-                if (try? await CrashRecoveryTests.get(base + "/health", timeout: 1)) != nil { return process }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            throw HarnessError("the Host did not start")
+            try await BackgroundProcess.host(configPath: configPath, base: base, logFile: state.appendingPathComponent("host.log").path)
         }
         var host = try await startHost()
         let marker = "molecule-killed-host-\(UUID().uuidString.prefix(6))"
