@@ -82,8 +82,19 @@ public enum RequestText {
     /// A string field: at most `maximum` characters, optionally not blank.
     public static func checkString(_ value: String?, field: String, maximum: Int, allowsEmpty: Bool = true) throws(RequestError) {
         guard let value else { return }
-        if !allowsEmpty, value.trimmingCharacters(in: .whitespaces).isEmpty { throw .invalid("\"\(field)\" must not be empty") }
+        if !allowsEmpty, trimmed(value).isEmpty { throw .invalid("\"\(field)\" must not be empty or only white space") }
         guard value.count <= maximum else { throw .invalid("\"\(field)\" is longer than \(maximum) characters") }
+    }
+
+    /// White space as the API document's `\S` means it (ECMAScript: Unicode White_Space and U+FEFF): a name made only of
+    /// form feeds or no-break spaces is as empty as one of spaces.
+    public static func isBlank(_ scalar: Unicode.Scalar) -> Bool { scalar.properties.isWhitespace || scalar == "\u{FEFF}" }
+
+    /// `value` without leading and trailing white space (``isBlank(_:)``).
+    public static func trimmed(_ value: String) -> String {
+        let scalars = value.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isBlank($0) }), let last = scalars.lastIndex(where: { !isBlank($0) }) else { return "" }
+        return String(scalars[first...last])
     }
 
     /// An integer field within `range`.

@@ -50,7 +50,7 @@ public struct CreateWorkspaceBody: ValidatedBody {
     }
 
     /// The name as stored (trimmed).
-    public var trimmedName: String { name.trimmingCharacters(in: .whitespaces) }
+    public var trimmedName: String { RequestText.trimmed(name) }
 
     public func validate() throws(RequestError) {
         guard !trimmedName.isEmpty, trimmedName.count <= WorkspaceBounds.maximumNameLength else {

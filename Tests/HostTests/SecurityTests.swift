@@ -20,6 +20,24 @@ import Testing
         try #require(try await host.request("GET", "/admin/workspaces/\(id)/test-token")["auth_token"]?.stringValue)
     }
 
+    /// A name of white space only — as the API document's `\\S` counts it: form feed, no-break space, U+FEFF — is a 400 on
+    /// create and on patch, and a create's name is stored trimmed of it.
+    @Test func blankNamesAreRefused() async throws {
+        let host = try await HostHarness()
+        defer { Task { await host.stop() } }
+        for blank in ["\u{0C}", "\u{A0}\t", "\u{FEFF}", " \u{3000} "] {
+            let created = try await host.request("POST", "/workspaces", json: ["name": .string(blank)])
+            #expect(created.status == 400, "create with \(Array(blank.unicodeScalars)): \(created.status)")
+        }
+        let id = try await create(host, "blank")
+        for blank in ["\u{0C}", "\u{A0}"] {
+            let patched = try await host.request("PATCH", "/workspaces/\(id)", json: ["name": .string(blank)])
+            #expect(patched.status == 400, "patch with \(Array(blank.unicodeScalars)): \(patched.status)")
+        }
+        let padded = try await host.request("POST", "/workspaces", json: ["name": "\u{A0}padded\u{0C}"])
+        #expect(padded["name"] == "padded", "\(padded.text)")
+    }
+
     @Test func craftedTarsAre4xxAndTheHostServes() async throws {
         let host = try await HostHarness()
         defer { Task { await host.stop() } }
