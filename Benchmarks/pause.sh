@@ -31,6 +31,7 @@ YAML
 done
 cleanup() {
   for pid in "${hosts[@]}"; do kill -INT "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; done
+  for mode in cgroup session; do scripts/stop-workloads "$work/$mode/state/process" || true; done
   scripts/dockerd-private stop "$docker_dir"; rm -rf "$work"
 }
 trap cleanup EXIT
