@@ -164,7 +164,7 @@ let package = Package(
         .executableTarget(
             name: "ReferenceAgent",
             dependencies: [
-                "CCurl",
+                "ProviderHTTP", "ProviderWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

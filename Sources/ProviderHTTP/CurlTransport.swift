@@ -16,11 +16,15 @@ public struct CurlRequest: Sendable {
     /// Upper bound for the whole exchange; the call's deadline shortens it.
     public var timeoutMs: Int
     public var connectTimeoutMs: Int
+    /// The most response-body bytes kept; a longer body fails the transfer (nil: no bound beyond the timeout).
+    public var maximumResponseBytes: Int?
 
     public init(
         method: String, url: String, headers: [String] = [], body: [UInt8]? = nil, unixSocket: String? = nil,
-        awsSigV4: (parameter: String, userPassword: String)? = nil, timeoutMs: Int = 120_000, connectTimeoutMs: Int = 3000
+        awsSigV4: (parameter: String, userPassword: String)? = nil, timeoutMs: Int = 120_000, connectTimeoutMs: Int = 3000,
+        maximumResponseBytes: Int? = nil
     ) {
+        self.maximumResponseBytes = maximumResponseBytes
         self.method = method
         self.url = url
         self.headers = headers
@@ -54,11 +58,26 @@ public enum CurlTransport {
     /// Sends `request`. A transport failure is UNAVAILABLE (retryable), or DEADLINE_EXCEEDED when the call's time ran
     /// out; any HTTP status is returned for the caller to map. `backend` names the peer in messages.
     public static func perform(_ request: CurlRequest, backend: String, context: CallContext) throws(ProviderError) -> CurlResponse {
-        _ = globalInit
         try context.checkDeadline("calling \(backend)")
+        do { return try perform(request, backend: backend, budgetMs: min(context.remainingMilliseconds, request.timeoutMs)) } catch {
+            if error.nativeCode == Int32(CURLE_OPERATION_TIMEDOUT.rawValue) && context.remainingMilliseconds == 0 {
+                throw .deadlineExceeded("\(backend) did not answer \(request.method) before the deadline")
+            }
+            throw error
+        }
+    }
+
+    /// Sends `request` outside any provider call (a program of its own, such as the reference agent): its
+    /// `timeoutMs` is the only bound. A transport failure is UNAVAILABLE.
+    public static func perform(_ request: CurlRequest, backend: String) throws(ProviderError) -> CurlResponse {
+        try perform(request, backend: backend, budgetMs: request.timeoutMs)
+    }
+
+    private static func perform(_ request: CurlRequest, backend: String, budgetMs: Int) throws(ProviderError) -> CurlResponse {
+        _ = globalInit
         guard let handle = curl_easy_init() else { throw .internal("curl_easy_init failed") }
         defer { curl_easy_cleanup(handle) }
-        let sink = ResponseSink()
+        let sink = ResponseSink(limit: request.maximumResponseBytes)
         if let socket = request.unixSocket { ccurl_setopt_string(handle, CURLOPT_UNIX_SOCKET_PATH, socket) }
         ccurl_setopt_string(handle, CURLOPT_URL, request.url)
         ccurl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)
@@ -68,9 +87,8 @@ public enum CurlTransport {
         // Never follow redirects or use a proxy from the environment: the peer is exactly the configured one.
         ccurl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
         ccurl_setopt_string(handle, CURLOPT_NOPROXY, "*")
-        let budget = min(context.remainingMilliseconds, request.timeoutMs)
-        ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, budget))
-        ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, max(1, min(budget, request.connectTimeoutMs)))
+        ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, budgetMs))
+        ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, max(1, min(budgetMs, request.connectTimeoutMs)))
         if let sigv4 = request.awsSigV4 {
             ccurl_setopt_string(handle, CURLOPT_AWS_SIGV4, sigv4.parameter)
             ccurl_setopt_string(handle, CURLOPT_USERPWD, sigv4.userPassword)
@@ -78,6 +96,8 @@ public enum CurlTransport {
         ccurl_setopt_write_function(handle) { data, size, count, context in
             guard let data, let context else { return 0 }
             let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+            // Taking less than was offered fails the transfer: a peer cannot make us hold more than the limit.
+            if let limit = sink.limit, sink.bytes.count + size * count > limit { return 0 }
             sink.bytes.append(contentsOf: UnsafeRawBufferPointer(start: data, count: size * count))
             return size * count
         }
@@ -102,11 +122,10 @@ public enum CurlTransport {
             return curl_easy_perform(handle)
         }
         guard code == CURLE_OK else {
-            let reason = String(cString: curl_easy_strerror(code))
-            if code == CURLE_OPERATION_TIMEDOUT && context.remainingMilliseconds == 0 {
-                throw .deadlineExceeded("\(backend) did not answer \(request.method) before the deadline")
+            if code == CURLE_WRITE_ERROR, let limit = sink.limit {
+                throw .unavailable("\(backend) answered more than \(limit) bytes", nativeCode: Int32(code.rawValue))
             }
-            throw .unavailable("\(backend) is unreachable: \(reason)", nativeCode: Int32(code.rawValue))
+            throw .unavailable("\(backend) is unreachable: \(String(cString: curl_easy_strerror(code)))", nativeCode: Int32(code.rawValue))
         }
         var status = 0
         ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
@@ -125,7 +144,9 @@ extension String {
 
 /// Collects a response (curl's write and header callbacks append here).
 final class ResponseSink: @unchecked Sendable {
+    let limit: Int?
     var bytes: [UInt8] = []
+    init(limit: Int?) { self.limit = limit }
     var headers: [String: String] = [:]
 
     /// One header line; a status line starts the headers of the next response (after a `100 Continue`).

@@ -1,33 +1,13 @@
 import Foundation
 import ProviderWire
-import Synchronization
 
 /// Gives each workspace its own port from the configured range: recorded in its `meta.json` (so it survives a Host
 /// restart and the workspace keeps it across restarts), never one another live workspace holds or that something
 /// else on the machine is listening on, and released when the workspace's storage is removed (delete).
-final class PortAllocator: Sendable {
-    let first: Int
-    let count: Int
-    private let allocation = Mutex(())
-
-    init(first: Int, count: Int) {
-        self.first = first
-        self.count = count
-    }
-
-    /// The workspace's port: the one recorded, or the lowest free one (recorded here).
-    func port(for workspace: WorkspaceDirectory, in layout: StateLayout, owner: String) throws(ProviderError) -> Int {
-        if let recorded = workspace.readMeta()?.port { return recorded }
-        return try allocation.withLock { _ throws(ProviderError) -> Int in
-            let taken = Set(layout.allWorkspaces().compactMap { $0.id == workspace.id ? nil : $0.readMeta()?.port })
-            guard let free = (first..<(first + count)).first(where: { !taken.contains($0) && Self.isFree($0) }) else {
-                throw .quotaExceeded("every port from \(first) to \(first + count - 1) is taken; widen port_count or remove workspaces")
-            }
-            var meta = workspace.readMeta() ?? WorkspaceMeta(workspaceId: workspace.id, owner: owner)
-            meta.port = free
-            do { try workspace.writeMeta(meta) } catch { throw .unavailable("cannot record the workspace's port: \(error)") }
-            return free
-        }
+enum PortAllocator {
+    /// The allocator of `count` ports from `first`.
+    static func make(first: Int, count: Int) -> MetaAllocator<Int> {
+        MetaAllocator(\WorkspaceMeta.port, range: Array(first..<(first + count)), what: "port (widen port_count or remove workspaces)")
     }
 
     /// Whether nothing listens on TCP `port` (a bind on every address succeeds).

@@ -114,7 +114,7 @@ final class ProcessProvider: WorkspaceProvider, Sendable {
     let layout: StateLayout
     let sandbox: WorkloadSandbox
     let containment: Containment
-    let ports: PortAllocator
+    let ports: MetaAllocator<Int>
     /// Serialises verbs per workspace so provision/stop/pause of one workspace never interleave.
     private let locks = WorkspaceLocks()
 
@@ -122,7 +122,7 @@ final class ProcessProvider: WorkspaceProvider, Sendable {
         config = try configuration.decode(Config.self, provider: Self.name)
         layout = StateLayout(root: URL(fileURLWithPath: config.stateDir, isDirectory: true))
         sandbox = WorkloadSandbox(mode: config.sandbox, uidBase: config.uidBase, uidCount: config.uidCount)
-        ports = PortAllocator(first: config.portFirst, count: config.portCount)
+        ports = PortAllocator.make(first: config.portFirst, count: config.portCount)
         guard FileManager.default.isExecutableFile(atPath: config.supervisor) else {
             throw ProviderError.unavailable(
                 "the workload supervisor \(config.supervisor) is missing or not executable (build molecule-workload-supervisor, or set \"supervisor\")"
@@ -196,7 +196,7 @@ final class ProcessProvider: WorkspaceProvider, Sendable {
         // Its own uid when the provider is root; the files root becomes that uid's (see WorkloadSandbox).
         let uid = sandbox.separatesUsers ? try sandbox.uid(for: workspace, in: layout, owner: config.owner) : nil
         if let uid { try sandbox.prepare(workspace, layout: layout, uid: uid) }
-        let port = try ports.port(for: workspace, in: layout, owner: config.owner)
+        let port = try ports.value(for: workspace, in: layout, owner: config.owner, isUsable: PortAllocator.isFree)
         // The cgroup exists, with its limits, before anything of the workspace runs; recorded before the spawn, so a
         // crash right after it still finds the workload by cgroup.
         var meta = workspace.readMeta() ?? WorkspaceMeta(workspaceId: request.workspaceId, owner: config.owner)
@@ -224,11 +224,16 @@ final class ProcessProvider: WorkspaceProvider, Sendable {
                 workingDirectory: workspace.configs.path, files: files(of: workspace), cgroup: cgroup
             )
         } catch {
+            // A workload that hit a limit at once (a fork flood reaches pids.max in milliseconds) says so.
+            var failure = error
+            if let cgroup, let limit = Self.limitReason(cgroup.usage, limits: config.limits(tier: request.tier)) {
+                failure = ProviderError.invalidArgument("workspace command \(command) ended at once: \(limit)")
+            }
             if let cgroup {
                 try? cgroup.killAll(timeoutMs: 1000)
                 cgroup.remove()
             }
-            throw error
+            throw failure
         }
         meta.workload = workload
         meta.state = .running
@@ -290,17 +295,23 @@ final class ProcessProvider: WorkspaceProvider, Sendable {
             case let status? where status.hasPrefix("exit "): "the workload exited with status \(status.dropFirst(5))"
             case let status?: "the workload was killed by \(status)"
             }
-        let limits = config.limits(tier: meta.tier)
-        guard let usage = meta.cgroup?.usage else { return (nil, ended) }
+        guard let usage = meta.cgroup?.usage, let limit = Self.limitReason(usage, limits: config.limits(tier: meta.tier)) else {
+            return (nil, ended)
+        }
+        return ("\(limit); \(ended)", ended)
+    }
+
+    /// The limit the kernel enforced on a workspace, if it did: OOM kills, or forks refused at the pids limit.
+    static func limitReason(_ usage: WorkspaceCgroup.Usage, limits: ResourceLimits) -> String? {
         if usage.oomKills > 0 {
             let limit = limits.memoryMb.map { "memory limit \($0) MiB exceeded" } ?? "out of memory"
-            return ("\(limit): the kernel killed \(usage.oomKills) process(es) of the workspace; \(ended)", ended)
+            return "\(limit): the kernel killed \(usage.oomKills) process(es) of the workspace"
         }
         if usage.pidsLimitHits > 0 {
             let limit = limits.pids.map { "process limit \($0) reached" } ?? "process limit reached"
-            return ("\(limit): \(usage.pidsLimitHits) fork(s) refused; then \(ended)", ended)
+            return "\(limit): \(usage.pidsLimitHits) fork(s) refused"
         }
-        return (nil, ended)
+        return nil
     }
 
     func listOwned(_ request: ListOwnedRequest, context: CallContext) throws -> ListOwnedResponse {

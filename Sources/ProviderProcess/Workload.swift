@@ -81,7 +81,7 @@ struct Workload: Codable, Sendable, Hashable {
         while waitpid(launcher, &status, 0) == -1 && errno == EINTR {}
         let exitCode = (status >> 8) & 0xff
         guard status & 0x7f == 0, exitCode == 0 else {
-            let said = ((try? String(contentsOfFile: files.launchErrors, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            let said = (Self.head(files.launchErrors, 4096) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             let reason = said.isEmpty ? "the supervisor exited with \(status & 0x7f == 0 ? "status \(exitCode)" : "signal \(status & 0x7f)")" : said
             if exitCode == 127 { throw .invalidArgument("could not start workspace command \(command): \(reason)") }
             throw .unavailable("could not start workspace command \(command): \(reason)")
@@ -96,7 +96,7 @@ struct Workload: Codable, Sendable, Hashable {
     /// The workload a live supervisor recorded in `files.pidFile`, if that supervisor still runs (its command line
     /// names this pid file, so a reused pid is never mistaken for it).
     static func recover(files: Files, cgroup: WorkspaceCgroup?) -> Workload? {
-        guard let text = try? String(contentsOfFile: files.pidFile, encoding: .utf8) else { return nil }
+        guard let text = head(files.pidFile, 64) else { return nil }
         let pids = text.split(whereSeparator: \.isWhitespace).compactMap { Int32($0) }
         guard pids.count == 2, let supervisorStat = ProcStat(pid: pids[0]), supervisorStat.isLive,
             let commandLine = FileManager.default.contents(atPath: "/proc/\(pids[0])/cmdline"),
@@ -109,7 +109,15 @@ struct Workload: Codable, Sendable, Hashable {
 
     /// "exit 3", "signal 9" — how the command ended, if the supervisor recorded it.
     static func exitStatus(_ exitFile: String) -> String? {
-        (try? String(contentsOfFile: exitFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        head(exitFile, 64)?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// At most `limit` bytes of a file the supervisor wrote: without a uid of its own a workload could write it too,
+    /// and nothing it writes is read unbounded.
+    static func head(_ path: String, _ limit: Int) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: limit)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     // MARK: State

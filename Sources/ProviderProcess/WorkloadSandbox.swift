@@ -1,7 +1,6 @@
 import Foundation
 import ProviderKit
 import ProviderWire
-import Synchronization
 
 /// How a workspace's processes are confined.
 ///
@@ -26,13 +25,14 @@ final class WorkloadSandbox: Sendable {
     let mode: Mode
     let uidBase: UInt32
     let uidCount: UInt32
-    /// Serialises uid allocation across workspaces (one provider instance owns a state directory).
-    private let allocation = Mutex(())
+    /// Each workspace's uid, from the range, recorded in its meta.
+    private let uids: MetaAllocator<UInt32>
 
     init(mode: Mode, uidBase: UInt32, uidCount: UInt32) {
         self.mode = mode
         self.uidBase = uidBase
         self.uidCount = uidCount
+        uids = MetaAllocator(\WorkspaceMeta.uid, range: Array(uidBase..<(uidBase + uidCount)), what: "workload uid")
     }
 
     /// Whether workloads get their own uid.
@@ -49,19 +49,9 @@ final class WorkloadSandbox: Sendable {
         }
     }
 
-    /// The workspace's uid: the one recorded, or the lowest free one in the range (recorded by the caller).
+    /// The workspace's uid: the one recorded, or the lowest free one in the range (recorded now).
     func uid(for workspace: WorkspaceDirectory, in layout: StateLayout, owner: String) throws(ProviderError) -> UInt32 {
-        if let recorded = workspace.readMeta()?.uid { return recorded }
-        return try allocation.withLock { _ throws(ProviderError) -> UInt32 in
-            let used = Set(layout.allWorkspaces().compactMap { $0.id == workspace.id ? nil : $0.readMeta()?.uid })
-            guard let free = (uidBase..<(uidBase + uidCount)).first(where: { !used.contains($0) }) else {
-                throw .quotaExceeded("every workload uid from \(uidBase) to \(uidBase + uidCount - 1) is taken")
-            }
-            var meta = workspace.readMeta() ?? WorkspaceMeta(workspaceId: workspace.id, owner: owner)
-            meta.uid = free
-            do { try workspace.writeMeta(meta) } catch { throw .unavailable("cannot record workload uid: \(error)") }
-            return free
-        }
+        try uids.value(for: workspace, in: layout, owner: owner)
     }
 
     /// The argv that starts `command` confined as `uid` (nil: as the provider's own user).

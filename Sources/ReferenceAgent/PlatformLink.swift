@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import ProviderHTTP
+import ProviderWire
 import ServiceLifecycle
 import Synchronization
 
@@ -15,6 +17,8 @@ final class PlatformLink: Service, Sendable {
     }
 
     private let config: AgentConfig
+    /// The platform's base URL (the link starts only when there is one).
+    private let platform: String
     private let tokens: TokenStore
     private let uptime: Uptime
     private let logger: Logger
@@ -23,6 +27,7 @@ final class PlatformLink: Service, Sendable {
 
     init(config: AgentConfig, uptime: Uptime, logger: Logger) {
         self.config = config
+        self.platform = config.platformURL ?? ""
         self.tokens = TokenStore(path: config.tokenFile, fallback: config.environmentToken)
         self.uptime = uptime
         self.logger = logger
@@ -67,7 +72,7 @@ final class PlatformLink: Service, Sendable {
     /// Registers until the platform accepts, or the link stops (false).
     private func register() -> Bool {
         let body = JSONBody.encode(RegisterRequest(id: config.workspaceID, url: config.advertisedURL, agentCard: config.card))
-        let url = (config.platformURL ?? "") + "/registry/register"
+        let url = platform + "/registry/register"
         var backoff = 0.5
         while !isStopped {
             var delay = backoff
@@ -75,8 +80,8 @@ final class PlatformLink: Service, Sendable {
                 let reply = try post(body, to: url)
                 switch reply.status {
                 case 200..<300:
-                    logger.info("registered with \(config.platformURL ?? "") as \(config.advertisedURL) (status \(reply.status))")
-                    saveToken(from: reply.body)
+                    logger.info("registered with \(platform) as \(config.advertisedURL) (status \(reply.status))")
+                    saveToken(from: reply.text)
                     return true
                 case 401:
                     // The next attempt reads the token file again: the platform may have written a new one.
@@ -85,7 +90,7 @@ final class PlatformLink: Service, Sendable {
                     logger.warning("registration failed (status \(reply.status)); retrying in \(delay) s")
                 default:
                     delay = 10
-                    logger.error("registration rejected (status \(reply.status)): \(reply.body.prefix(500)); retrying in 10 s")
+                    logger.error("registration rejected (status \(reply.status)): \(reply.text.prefix(500)); retrying in 10 s")
                 }
             } catch {
                 logger.warning("registration failed: \(error); retrying in \(delay) s")
@@ -99,7 +104,7 @@ final class PlatformLink: Service, Sendable {
     /// Sends one heartbeat, again once after a 401 (with the token re-read).
     private func heartbeat() {
         let body = JSONBody.encode(HeartbeatRequest(workspaceId: config.workspaceID, uptimeSeconds: uptime.seconds), snakeCase: true)
-        let url = (config.platformURL ?? "") + "/registry/heartbeat"
+        let url = platform + "/registry/heartbeat"
         do {
             var reply = try post(body, to: url)
             if reply.status == 401 {
@@ -107,7 +112,7 @@ final class PlatformLink: Service, Sendable {
                 reply = try post(body, to: url)
             }
             guard (200..<300).contains(reply.status) else {
-                return logger.warning("heartbeat answered \(reply.status): \(reply.body.prefix(500))")
+                return logger.warning("heartbeat answered \(reply.status): \(reply.text.prefix(500))")
             }
             logger.debug("heartbeat sent (status \(reply.status))")
         } catch {
@@ -115,10 +120,15 @@ final class PlatformLink: Service, Sendable {
         }
     }
 
-    private func post(_ body: Data, to url: String) throws(CurlPost.TransportError) -> CurlPost.Reply {
-        var headers = ["Content-Type: application/json", "Origin: \(config.platformURL ?? "")"]
+    /// One POST with the project's libcurl transport (no proxy, no redirects), on this link's own thread: 2 s to
+    /// connect, 10 s in all, at most 1 MiB of answer.
+    private func post(_ body: Data, to url: String) throws(ProviderError) -> CurlResponse {
+        var headers = ["Content-Type: application/json", "Origin: \(platform)"]
         if let token = tokens.current() { headers.append("Authorization: Bearer \(token)") }
-        return try CurlPost.send(body, to: url, headers: headers)
+        let request = CurlRequest(
+            method: "POST", url: url, headers: headers, body: [UInt8](body), timeoutMs: 10_000, connectTimeoutMs: 2_000,
+            maximumResponseBytes: 1 << 20)
+        return try CurlTransport.perform(request, backend: "the platform at \(platform)")
     }
 
     /// Keeps the token a registration answer carries, if it carries one.

@@ -118,25 +118,10 @@ final class HostHarness: Sendable {
     }
 
     /// Leaves nothing running: every workload the Process provider started under `processState` — its cgroup's
-    /// members, or its supervisor's process group — is killed, and its cgroup removed.
+    /// members, or its supervisor's process group — is killed and its cgroup removed (scripts/stop-workloads, which
+    /// the test scripts use too).
     static func killWorkloads(under processState: URL) {
-        let workspaces = processState.appendingPathComponent("workspaces")
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: workspaces.path)) ?? [] {
-            guard let data = FileManager.default.contents(atPath: workspaces.appendingPathComponent(name).appendingPathComponent("meta.json").path),
-                let meta = try? WireCoding.decode(JSONValue.self, from: [UInt8](data))
-            else { continue }
-            if let supervisor = meta["workload"]?["supervisor"]?.numberValue { kill(-Int32(supervisor), SIGKILL) }
-            for controller in ["primary", "memory", "pids", "cpu"] {
-                guard let path = meta["cgroup"]?[controller]?["path"]?.stringValue else { continue }
-                for _ in 0..<50 {
-                    let members = ((try? String(contentsOfFile: path + "/cgroup.procs", encoding: .utf8)) ?? "").split(separator: "\n")
-                    members.compactMap { Int32($0) }.forEach { kill($0, SIGKILL) }
-                    if rmdir(path) == 0 || errno == ENOENT { break }
-                    usleep(20_000)
-                }
-                rmdir((path as NSString).deletingLastPathComponent)
-            }
-        }
+        _ = CommandRunner.run([TestDatabase.root.appendingPathComponent("scripts/stop-workloads").path, processState.path])
     }
 
     static func freePort() throws -> Int {

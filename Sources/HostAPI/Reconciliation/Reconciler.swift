@@ -123,7 +123,8 @@ public final class Reconciler: Service, Sendable {
             let timeout = settings.provisionTimeout(runtime: row.runtime)
             guard row.secondsInStatus >= Double(timeout) else { continue }
             // A plain workload never registers: its provision's answer moves it, never a timeout.
-            if let workspace = try await store.get(row.id), !workspace.agent { continue }
+            let workspace = try await store.get(row.id)
+            if workspace?.agent == false { continue }
             let message = FailureMessage(
                 "provisioning timed out after \(timeout) s: the \(row.provider) instance never registered with the Host "
                     + "(runtime \(row.runtime)); check the workspace's boot log"
@@ -132,7 +133,7 @@ public final class Reconciler: Service, Sendable {
             if try await lifecycle.apply(.provisionTimedOut, to: row.id, message: message, payload: payload, minimumSeconds: timeout) {
                 logger.warning("provision timed out", metadata: ["workspace": "\(row.id)", "timeout": "\(timeout)"])
                 // A failed workspace keeps no instance: whatever started without registering is stopped.
-                if lifecycle.providers.isLoaded(row.provider), let workspace = try await store.get(row.id) {
+                if lifecycle.providers.isLoaded(row.provider), let workspace {
                     do { try await dispatcher.stop(workspace) } catch {
                         logger.error(
                             "could not stop the instance of a timed-out workspace", metadata: ["workspace": "\(row.id)", "error": "\(error)"])

@@ -41,21 +41,38 @@ public struct TemplateLibrary: Sendable {
     public func list() -> [Template] {
         guard let root else { return [] }
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted()
-        return names.compactMap { name in
-            guard let entries = try? entries(of: name) else { return nil }
-            let files = entries.filter { $0.kind == .file }
-            return Template(name: name, files: files.count, bytes: files.reduce(0) { $0 + $1.contents.count })
+        return names.compactMap { name in try? check(name) }
+    }
+
+    /// The template's listing — every path checked, no file read: what a create validates and `GET /templates` shows.
+    public func check(_ name: String) throws(TemplateError) -> Template {
+        var files = 0
+        var bytes = 0
+        try walk(name, reading: false) { entry, size in
+            if entry.kind == .file {
+                files += 1
+                bytes += size
+            }
         }
+        return Template(name: name, files: files, bytes: bytes)
     }
 
     /// The template's files and directories, as archive entries relative to the files root.
     public func entries(of name: String) throws(TemplateError) -> [TarArchive.Entry] {
+        var entries: [TarArchive.Entry] = []
+        try walk(name, reading: true) { entry, _ in entries.append(entry) }
+        return entries
+    }
+
+    /// Walks the template, bounded in entries and bytes, refusing anything but regular files and directories; file
+    /// contents are read only when `reading`.
+    private func walk(_ name: String, reading: Bool, _ visit: (TarArchive.Entry, Int) -> Void) throws(TemplateError) {
         do { try RelativePath.validatePluginName(name) } catch { throw .invalid(name: name, reason: "\(error)") }
         guard let root else { throw .notFound(name) }
         let directory = root + "/" + name
         var info = stat()
         guard lstat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { throw .notFound(name) }
-        var entries: [TarArchive.Entry] = []
+        var count = 0
         var bytes = 0
         func walk(_ path: String, _ relative: [String]) throws(TemplateError) {
             let children = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
@@ -72,23 +89,27 @@ public struct TemplateLibrary: Sendable {
                 do { relativePath = try RelativePath(components.joined(separator: "/")) } catch {
                     throw .invalid(name: name, reason: "\(error)")
                 }
-                guard entries.count < Self.maximumFiles else { throw .invalid(name: name, reason: "more than \(Self.maximumFiles) entries") }
+                count += 1
+                guard count <= Self.maximumFiles else { throw .invalid(name: name, reason: "more than \(Self.maximumFiles) entries") }
                 let mode = Int(node.st_mode & 0o777)
                 if kind == S_IFDIR {
-                    entries.append(.init(path: relativePath, kind: .directory, mode: mode))
+                    visit(.init(path: relativePath, kind: .directory, mode: mode), 0)
                     try walk(full, components)
                 } else {
                     bytes += Int(node.st_size)
                     guard bytes <= Self.maximumBytes else { throw .invalid(name: name, reason: "larger than \(Self.maximumBytes >> 20) MiB") }
-                    guard let data = FileManager.default.contents(atPath: full) else {
-                        throw .invalid(name: name, reason: "\(relativePath.string) is not readable")
+                    var contents: [UInt8] = []
+                    if reading {
+                        guard let data = FileManager.default.contents(atPath: full), data.count == Int(node.st_size) else {
+                            throw .invalid(name: name, reason: "\(relativePath.string) is not readable (or changed while read)")
+                        }
+                        contents = [UInt8](data)
                     }
-                    entries.append(.init(path: relativePath, kind: .file, mode: mode, contents: [UInt8](data)))
+                    visit(.init(path: relativePath, kind: .file, mode: mode, contents: contents), Int(node.st_size))
                 }
             }
         }
         try walk(directory, [])
-        return entries
     }
 
     /// The template as a provision request's `seed_archive` (a base64 tar).

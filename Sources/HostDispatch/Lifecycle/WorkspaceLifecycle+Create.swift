@@ -65,7 +65,7 @@ extension WorkspaceLifecycle {
     public func create(_ request: CreateRequest) async throws -> Created {
         if let parent = request.parentId, try await store.get(parent) == nil { throw CreateError.parentNotFound(parent) }
         if let template = request.template {
-            do { _ = try templates.entries(of: template) } catch { throw CreateError.template(error) }
+            do { _ = try templates.check(template) } catch { throw CreateError.template(error) }
         }
         if !request.agent && !request.isExternal, request.config["command"] == nil { throw CreateError.commandRequired }
         let provider = request.isExternal ? "external" : try providers.choose(requested: request.provider)
