@@ -71,7 +71,9 @@ extension DockerProvider: FileServingProvider {
         guard let entry = archive.entries.first, entry.path.components.count == 1, entry.kind == .file else {
             throw FilePolicy.Violation.notRegularFile(path: path.string)  // it changed between the stat and the read
         }
-        return FileContent(path: path.string, size: Int64(entry.contents.count), contentBase64: Data(entry.contents).base64EncodedString())
+        return FileContent(
+            path: path.string, size: Int64(entry.contents.count), contentBase64: Data(entry.contents).base64EncodedString(),
+            mode: Int(entry.mode & 0o7777))
     }
 
     func writeFile(_ request: WriteFileRequest, context: CallContext) throws -> FileWriteResponse {

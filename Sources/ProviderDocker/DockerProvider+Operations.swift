@@ -8,9 +8,17 @@ extension DockerProvider: LogServingProvider {
     func logs(_ request: LogsRequest, context: CallContext) throws -> LogsResponse {
         let name = try containerName(request.workspaceId)
         var query = "stdout=true&stderr=true&timestamps=true"
-        if let cursor = request.cursor {
-            guard let since = Double(cursor) else { throw ProviderError.invalidArgument("cursor \"\(cursor)\" is not valid for this log") }
-            query += "&since=\(String(format: "%.9f", since + 0.000_000_001))"
+        // The cursor is the exact engine timestamp of the last line answered ("SECONDS.NANOSECONDS"). The engine is
+        // asked from that second on (some engines filter `since` by the second only) and the lines up to the cursor
+        // are dropped here, compared exactly: nothing is answered twice, nothing is skipped.
+        let after = try request.cursor.map { cursor -> LogTimestamp in
+            guard let stamp = LogTimestamp(cursor: cursor) else {
+                throw ProviderError.invalidArgument("cursor \"\(cursor)\" is not a cursor this provider issued")
+            }
+            return stamp
+        }
+        if let after {
+            query += "&since=\(after.seconds)"
         } else {
             query += "&tail=\(max(1, min(request.tailLines ?? 200, 10_000)))"
         }
@@ -18,14 +26,15 @@ extension DockerProvider: LogServingProvider {
         if reply.status == 404 { throw ProviderError.notFound("workspace \(request.workspaceId) has no container") }
         let text = Self.demultiplex(try engine.check(reply, "read logs").body)
         var content = ""
-        var last = request.cursor ?? "0"
+        var last = after ?? LogTimestamp(seconds: 0, nanoseconds: 0)
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) where !line.isEmpty {
             // "2026-11-21T13:42:01.123456789Z message"
-            guard let space = line.firstIndex(of: " ") else { continue }
-            if let date = Self.parseTimestamp(String(line[..<space])) { last = String(format: "%.9f", date) }
+            guard let space = line.firstIndex(of: " "), let stamp = LogTimestamp(rfc3339: String(line[..<space])) else { continue }
+            if let after, stamp <= after { continue }
+            last = max(last, stamp)
             content += line[line.index(after: space)...] + "\n"
         }
-        return LogsResponse(content: content, cursor: last)
+        return LogsResponse(content: content, cursor: last.cursor)
     }
 
     /// Decodes the engine's multiplexed stream (8-byte headers: stream, 0, 0, 0, big-endian length).
@@ -42,14 +51,45 @@ extension DockerProvider: LogServingProvider {
         if index == 0 { return String(decoding: bytes, as: UTF8.self) }  // a TTY container: raw stream
         return String(decoding: output, as: UTF8.self)
     }
+}
 
-    static func parseTimestamp(_ text: String) -> Double? {
-        // Nanosecond RFC 3339; Foundation's ISO8601 parser handles at most fractions it knows, so split them off.
-        let parts = text.split(separator: ".")
-        guard let base = ISO8601DateFormatter().date(from: parts.count == 2 ? String(parts[0]) + "Z" : text) else { return nil }
-        let fraction = parts.count == 2 ? Double("0." + parts[1].filter(\.isNumber)) ?? 0 : 0
-        return base.timeIntervalSince1970 + fraction
+/// An engine log timestamp, exact to the nanosecond (a Double cannot hold one), ordered.
+struct LogTimestamp: Comparable, Sendable {
+    var seconds: Int64
+    var nanoseconds: Int64
+
+    /// `2026-11-21T13:42:01.123456789Z` (RFC 3339 with up to nine fraction digits, as the engine writes them).
+    init?(rfc3339 text: String) {
+        let parts = text.split(separator: ".", maxSplits: 1)
+        let whole = parts.count == 2 ? String(parts[0]) + "Z" : text
+        guard let base = ISO8601DateFormatter().date(from: whole) else { return nil }
+        seconds = Int64(base.timeIntervalSince1970.rounded(.down))
+        let digits = parts.count == 2 ? parts[1].prefix { $0.isNumber } : ""
+        guard digits.count <= 9 else { return nil }
+        nanoseconds = Int64(digits.padding(toLength: 9, withPad: "0", startingAt: 0)) ?? 0
     }
+
+    init(seconds: Int64, nanoseconds: Int64) {
+        self.seconds = seconds
+        self.nanoseconds = nanoseconds
+    }
+
+    /// What ``cursor`` wrote: `SECONDS.NANOSECONDS` (nine digits).
+    init?(cursor: String) {
+        let parts = cursor.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[1].count == 9, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+            let seconds = Int64(parts[0]), let nanoseconds = Int64(parts[1])
+        else { return nil }
+        self.seconds = seconds
+        self.nanoseconds = nanoseconds
+    }
+
+    var cursor: String {
+        let fraction = String(nanoseconds)
+        return "\(seconds)." + String(repeating: "0", count: max(0, 9 - fraction.count)) + fraction
+    }
+
+    static func < (a: Self, b: Self) -> Bool { (a.seconds, a.nanoseconds) < (b.seconds, b.nanoseconds) }
 }
 
 extension DockerProvider: DiagnosingProvider {

@@ -13,6 +13,7 @@ import Synchronization
 final class DockerProvider: WorkspaceProvider, Sendable {
     static let name = "docker"
     static let version = "1.0.0"
+    static let features: [ProviderFeature] = [.seedArchive]
     static let summary = "Workspaces as Docker containers (Engine API over the unix socket)"
 
     struct Config: Decodable, Sendable {
@@ -186,6 +187,19 @@ final class DockerProvider: WorkspaceProvider, Sendable {
             "create container \(name)"
         )
         let id = created.json?["Id"]?.stringValue ?? name
+        do {
+            return try finishStart(request, name: name, id: id, seed: seed, context: context)
+        } catch {
+            // A provision that fails (or is cancelled) after the container exists removes it: no instance may outlive
+            // the error that reports it. The volume stays, as stop keeps it.
+            _ = try? engine.request("DELETE", "/containers/\(name)?force=true&v=false", context: context.rollback())
+            throw error
+        }
+    }
+
+    /// The rest of ``start(_:image:seed:knownAbsent:context:)`` once the container exists: files, token, start.
+    private func finishStart(_ request: ProvisionRequest, name: String, id: String, seed: [UInt8]?, context: CallContext) throws -> ProvisionResponse
+    {
         if let seed { try putArchive(name, path: "/", tar: seed, context: context) }
         // A template's files, under the volume's mount point, before the command first runs.
         let template = try request.seedEntries()

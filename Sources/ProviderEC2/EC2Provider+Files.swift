@@ -47,11 +47,17 @@ extension EC2Provider: FileServingProvider {
         let bytes = try withFiles(request.workspaceId, context: context) { session, root in
             let script = """
                 \(gate(.read, path))
-                cat -- "$MW_PATH"
+                stat -c %a -- "$MW_PATH" && cat -- "$MW_PATH"
                 """
             return try execute(session, root: root, script, what: "read \(path)", policy: (.read, path), context: context).stdout
         }
-        return FileContent(path: path.string, size: Int64(bytes.count), contentBase64: Data(bytes).base64EncodedString())
+        // The first line is the permission bits in octal (stat), the rest the file's bytes.
+        guard let newline = bytes.firstIndex(of: UInt8(ascii: "\n")), let mode = Int(String(decoding: bytes[..<newline], as: UTF8.self), radix: 8)
+        else {
+            throw ProviderError.internal("read \(path): the instance answered no file mode")
+        }
+        let content = Data(bytes[(newline + 1)...])
+        return FileContent(path: path.string, size: Int64(content.count), contentBase64: content.base64EncodedString(), mode: mode)
     }
 
     func writeFile(_ request: WriteFileRequest, context: CallContext) throws -> FileWriteResponse {

@@ -11,6 +11,7 @@ import ProviderWire
 final class EC2Provider: WorkspaceProvider, Sendable {
     static let name = "ec2"
     static let version = "1.0.0"
+    static let features: [ProviderFeature] = [.seedArchive]
     static let summary = "Workspaces as EC2 instances (Query API with SigV4 via libcurl; files and plugins over SSH via libssh)"
 
     let config: EC2Configuration

@@ -21,11 +21,14 @@ public struct ProviderRuntimeStatus: Sendable, Hashable, Codable {
     public var lastCrashAt: String?
     /// How many times the provider was reloaded.
     public var reloads: Int
+    /// How many results came after the Host had answered their call at its deadline (see ``LateAnswer``).
+    public var lateAnswers: Int
 
     public init(
         isolation: ProviderIsolation, runnerPid: Int32? = nil, restarts: Int = 0, lastCrash: String? = nil, lastCrashAt: String? = nil,
-        reloads: Int = 0
+        reloads: Int = 0, lateAnswers: Int = 0
     ) {
+        self.lateAnswers = lateAnswers
         self.isolation = isolation
         self.runnerPid = runnerPid
         self.restarts = restarts
@@ -41,6 +44,7 @@ public struct ProviderRuntimeStatus: Sendable, Hashable, Codable {
         case lastCrash = "last_crash"
         case lastCrashAt = "last_crash_at"
         case reloads
+        case lateAnswers = "late_answers"
     }
 }
 
@@ -49,6 +53,8 @@ public struct ProviderRuntimeStatus: Sendable, Hashable, Codable {
 protocol ProviderBackend: AnyObject, Sendable {
     var identity: ProviderIdentity { get }
     var runtime: ProviderRuntimeStatus { get }
+    /// The most recent results that came after the Host answered their call at its deadline.
+    var recentLateAnswers: [LateAnswer] { get }
     /// Answers the response bytes (unvalidated JSON) or the provider's (or the Host's) error.
     func call(_ verb: Verb, request: [UInt8], deadline: UInt64, timeout: Duration) async throws(ProviderCallError) -> [UInt8]
     /// Waits for in-flight calls, then releases the backend. Safe to call more than once.

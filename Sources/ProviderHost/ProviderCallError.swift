@@ -21,4 +21,15 @@ public struct ProviderCallError: Error, Sendable, Hashable, CustomStringConverti
     }
 
     public var description: String { "\(provider).\(verb): \(status.name): \(message)" }
+
+    /// The message the Host puts on an error the provider answered without one (NULL or empty) — the ABI requires a
+    /// message on every non-OK result, and the contract suite fails a provider whose error carries this text.
+    public static func missingMessage(provider: String, status: ProviderStatus, verb: Verb) -> String {
+        "provider \(provider) answered \(status.name) to \(verb) without a message"
+    }
+
+    /// Whether the provider left this error without a message (the Host supplied ``missingMessage(provider:status:verb:)``).
+    public var providerGaveNoMessage: Bool {
+        message == Self.missingMessage(provider: provider, status: status, verb: verb) || message.allSatisfy(\.isWhitespace)
+    }
 }

@@ -31,6 +31,10 @@ public final class ProviderInstance: Sendable {
         return status
     }
 
+    /// The most recent answers the provider gave after the Host had answered their calls at the deadline (oldest
+    /// first): what it did once `is_cancelled` turned non-zero. Survives runner restarts, not reloads.
+    public var recentLateAnswers: [LateAnswer] { current.withLock { $0.backend.recentLateAnswers } }
+
     /// An instance in this process from a library already loaded here (trusted providers, tests, benchmarks).
     public convenience init(
         library: ProviderLibrary,

@@ -19,8 +19,21 @@ public struct CallContext: @unchecked Sendable {
         self.deadline = deadline == 0 ? nil : deadline
     }
 
+    private init(verb: Verb, callId: UInt64, deadline: UInt64) {
+        self.verb = verb
+        self.call = nil
+        self.callId = callId
+        self.deadline = deadline
+    }
+
     /// A context for calling a provider's Swift methods directly (tests, benchmarks): no deadline, never cancelled.
     public static func direct(_ verb: Verb) -> CallContext { CallContext(verb: verb, call: nil) }
+
+    /// A context for undoing what this call started once it failed or was cancelled (a half-made instance must not
+    /// outlive the error that reports it): not cancelled with the call, bounded by its own `seconds`.
+    public func rollback(seconds: UInt64 = 10) -> CallContext {
+        CallContext(verb: verb, callId: callId, deadline: MonotonicClock.now() &+ seconds &* 1_000_000_000)
+    }
 
     /// Milliseconds left before the deadline (`Int.max` without one; 0 once passed).
     public var remainingMilliseconds: Int {

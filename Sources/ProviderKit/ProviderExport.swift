@@ -90,7 +90,8 @@ public enum ProviderExport {
             summary: type.summary.isEmpty ? nil : type.summary,
             abi: abiRange,
             verbs: Dictionary(uniqueKeysWithValues: claimed.map { ($0.wireName, .init(contract: $0.contractVersion)) }),
-            unsupported: reasons.isEmpty ? nil : reasons
+            unsupported: reasons.isEmpty ? nil : reasons,
+            features: type.features.isEmpty ? nil : type.features.map(\.rawValue).sorted()
         )
     }
 

@@ -18,6 +18,8 @@ public protocol WorkspaceProvider: Sendable {
     static var summary: String { get }
     /// Why each unclaimed verb is unsupported (by wire name), shown in the parity matrix.
     static var unsupportedReasons: [String: String] { get }
+    /// The promises beyond its verbs the provider makes (its manifest's `features`); the contract suite tests each.
+    static var features: [ProviderFeature] { get }
 
     /// Creates an instance from the operator's configuration. Must not contact the backend.
     init(configuration: ProviderConfiguration) throws
@@ -37,6 +39,7 @@ public protocol WorkspaceProvider: Sendable {
 extension WorkspaceProvider {
     public static var summary: String { "" }
     public static var unsupportedReasons: [String: String] { [:] }
+    public static var features: [ProviderFeature] { [] }
 }
 
 /// `pause` / `resume`. Pausing a paused instance and resuming a running one succeed.

@@ -35,7 +35,9 @@ extension ProcessProvider: FileServingProvider {
             throw ProviderError.invalidArgument("\(path) is \(size) bytes; the limit is \(maximumFileBytes)")
         }
         let data = try Data(contentsOf: URL(fileURLWithPath: location))
-        return FileContent(path: path.string, size: Int64(data.count), contentBase64: data.base64EncodedString())
+        var status = stat()
+        let mode = lstat(location, &status) == 0 ? Int(status.st_mode & 0o7777) : nil
+        return FileContent(path: path.string, size: Int64(data.count), contentBase64: data.base64EncodedString(), mode: mode)
     }
 
     func writeFile(_ request: WriteFileRequest, context: CallContext) throws -> FileWriteResponse {

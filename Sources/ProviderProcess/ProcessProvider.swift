@@ -15,6 +15,7 @@ import ProviderWire
 final class ProcessProvider: WorkspaceProvider, Sendable {
     static let name = "process"
     static let version = "1.1.0"
+    static let features: [ProviderFeature] = [.seedArchive, .hostProcesses]
     static let summary = "Workspaces as local workloads, contained by cgroup (the embedded default)"
 
     /// The provider's configuration (`create`'s JSON).

@@ -21,14 +21,17 @@ struct StateLayout: Sendable {
         }
     }
 
-    /// The directory of workspace `id`, after validating the id (it becomes a path component).
+    /// The directory of workspace `id`, after validating the id (it becomes a path component) and that the state
+    /// directory is usable (UNAVAILABLE when not: the backend is down, whatever the verb).
     func workspace(_ id: String) throws(ProviderError) -> WorkspaceDirectory {
         try Identifier.validateWorkspaceId(id)
+        try ensureUsable()
         return WorkspaceDirectory(root: workspacesDir.appendingPathComponent(id, isDirectory: true), id: id)
     }
 
     func snapshot(_ id: String) throws(ProviderError) -> URL {
         try Identifier.validateSnapshotId(id)
+        try ensureUsable()
         return snapshotsDir.appendingPathComponent(id, isDirectory: true)
     }
 

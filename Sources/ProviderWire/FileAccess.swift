@@ -52,19 +52,23 @@ public struct FilePathRequest: Sendable, Hashable, Codable {
     }
 }
 
-/// `read_file` response: the bytes, base64 so any content survives JSON.
+/// `read_file` response: the bytes, base64 so any content survives JSON, and the file's permission bits.
 public struct FileContent: Sendable, Hashable, Codable {
     public var path: String
     public var size: Int64
     public var contentBase64: String
-    public init(path: String, size: Int64, contentBase64: String) {
+    /// The permission bits (`0o644` is 420): what `write_file`'s `mode` set, as a snapshot or a pause keeps it.
+    public var mode: Int?
+    public init(path: String, size: Int64, contentBase64: String, mode: Int? = nil) {
         self.path = path
         self.size = size
         self.contentBase64 = contentBase64
+        self.mode = mode
     }
     enum CodingKeys: String, CodingKey {
         case path, size
         case contentBase64 = "content_base64"
+        case mode
     }
 }
 

@@ -33,7 +33,7 @@ public struct ListOwnedRequest: Sendable, Hashable, Codable {
 
 /// A resource a provider created: an instance (process group, container, EC2 instance), its storage, or a snapshot.
 public struct OwnedResource: Sendable, Hashable, Codable {
-    public enum Kind: String, Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
         case instance
         case storage
         case snapshot

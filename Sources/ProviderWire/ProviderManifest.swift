@@ -29,6 +29,9 @@ public struct ProviderManifest: Sendable, Hashable, Codable {
     public var verbs: [String: VerbClaim]
     /// Why an unclaimed verb is unsupported, by wire name (optional, shown in the parity matrix).
     public var unsupported: [String: String]?
+    /// Behaviours beyond the verbs that the provider promises (``ProviderFeature`` raw values; unknown ones are
+    /// kept and ignored). The contract suite holds a provider to every feature it declares, and to no other.
+    public var features: [String]?
 
     public init(
         name: String,
@@ -36,8 +39,10 @@ public struct ProviderManifest: Sendable, Hashable, Codable {
         summary: String? = nil,
         abi: ABIRange,
         verbs: [String: VerbClaim],
-        unsupported: [String: String]? = nil
+        unsupported: [String: String]? = nil,
+        features: [String]? = nil
     ) {
+        self.features = features
         self.name = name
         self.version = version
         self.summary = summary
@@ -45,6 +50,9 @@ public struct ProviderManifest: Sendable, Hashable, Codable {
         self.verbs = verbs
         self.unsupported = unsupported
     }
+
+    /// Whether the manifest declares `feature`.
+    public func declares(_ feature: ProviderFeature) -> Bool { features?.contains(feature.rawValue) ?? false }
 
     /// The claimed verbs that this Host knows, in slot order.
     public var claimedVerbs: [Verb] {
@@ -80,4 +88,12 @@ public struct ProviderManifest: Sendable, Hashable, Codable {
         let parts = core.split(separator: ".", omittingEmptySubsequences: false)
         return parts.count == 3 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
     }
+}
+
+/// A promise a provider may declare in its manifest's `features`, beyond the verbs it claims.
+public enum ProviderFeature: String, Sendable, Hashable, Codable, CaseIterable {
+    /// `provision` writes `seed_archive` (a template's files) into the files root and answers `"seeded": true`.
+    case seedArchive = "seed_archive"
+    /// The workload runs as processes of this machine (no container or VM boundary); `stop` ends every one of them.
+    case hostProcesses = "host_processes"
 }

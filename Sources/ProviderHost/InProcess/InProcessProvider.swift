@@ -24,7 +24,9 @@ final class InProcessProvider: ProviderBackend {
     private static let nextCallId = Atomic<UInt64>(1)
 
     var name: String { library.manifest.name }
-    var runtime: ProviderRuntimeStatus { ProviderRuntimeStatus(isolation: .inProcess) }
+    let lateAnswers = LateAnswerLog()
+    var runtime: ProviderRuntimeStatus { ProviderRuntimeStatus(isolation: .inProcess, lateAnswers: lateAnswers.count) }
+    var recentLateAnswers: [LateAnswer] { lateAnswers.recent }
 
     /// Calls the provider's `create` with `configuration`, giving it at most `createTimeout`.
     init(library: ProviderLibrary, configuration: JSONValue, threads: Int, createTimeout: Duration = .seconds(30)) throws(ProviderCallError) {
@@ -126,6 +128,13 @@ final class InProcessProvider: ProviderBackend {
                 completion(outcome)
             } else {
                 self.stuckCalls.subtract(1, ordering: .relaxed)
+                let status: ProviderStatus
+                let message: String
+                switch outcome {
+                case .success: (status, message) = (.ok, "")
+                case .failure(let error): (status, message) = (error.status, error.message)
+                }
+                self.lateAnswers.record(verb, status: status, message: message, deadline: deadline)
                 self.library.logger.notice("late result discarded", metadata: ["provider": "\(self.name)", "verb": "\(verb)", "call": "\(callId)"])
             }
         }
@@ -193,7 +202,8 @@ final class InProcessProvider: ProviderBackend {
                 )
             }
             guard known == .ok else {
-                let text = message.flatMap { $0.isEmpty ? nil : $0 } ?? "provider \(provider) answered \(known.name) to \(verb) without a message"
+                let text =
+                    message.flatMap { $0.isEmpty ? nil : $0 } ?? ProviderCallError.missingMessage(provider: provider, status: known, verb: verb)
                 return .failure(
                     ProviderCallError(status: known, message: text, retryable: retryable, nativeCode: nativeCode, provider: provider, verb: verb))
             }

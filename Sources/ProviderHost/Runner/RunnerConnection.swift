@@ -24,6 +24,8 @@ final class RunnerConnection: Sendable {
     private let killGrace: UInt64
     private let logger: Logger
     private let eventSink: ProviderEventSink?
+    /// Where results that came after the Host answered at the deadline are recorded (shared by every runner of a provider).
+    private let lateAnswers: LateAnswerLog
     private let state = Mutex<State>(State())
     private let nextCallId = Atomic<UInt64>(1)
     private let onDeath: @Sendable (RunnerConnection, String) -> Void
@@ -39,19 +41,23 @@ final class RunnerConnection: Sendable {
     /// One call waiting for its result.
     final class PendingCall: Sendable {
         let verb: Verb
+        let deadline: UInt64
         let continuation: CheckedContinuation<Result<[UInt8], ProviderCallError>, Never>
         let timers = Mutex<[UInt64]>([])
         private let answered = Atomic<Bool>(false)
 
-        init(verb: Verb, continuation: CheckedContinuation<Result<[UInt8], ProviderCallError>, Never>) {
+        init(verb: Verb, deadline: UInt64, continuation: CheckedContinuation<Result<[UInt8], ProviderCallError>, Never>) {
             self.verb = verb
+            self.deadline = deadline
             self.continuation = continuation
         }
 
-        /// Answers once; later answers (a late result after the deadline) are dropped.
-        func answer(_ result: Result<[UInt8], ProviderCallError>) {
-            guard answered.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        /// Answers once; later answers (a late result after the deadline) are dropped. False when it was dropped.
+        @discardableResult
+        func answer(_ result: Result<[UInt8], ProviderCallError>) -> Bool {
+            guard answered.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return false }
             continuation.resume(returning: result)
+            return true
         }
 
         func cancelTimers() { timers.withLock { $0 }.forEach(DeadlineWatchdog.shared.cancel) }
@@ -59,9 +65,10 @@ final class RunnerConnection: Sendable {
 
     init(
         spawned: RunnerSpawner.Spawned, provider: String, killGrace: Duration, logger: Logger, eventSink: ProviderEventSink?,
-        onDeath: @escaping @Sendable (RunnerConnection, String) -> Void
+        lateAnswers: LateAnswerLog, onDeath: @escaping @Sendable (RunnerConnection, String) -> Void
     ) {
         self.pid = spawned.pid
+        self.lateAnswers = lateAnswers
         self.label = Mutex(provider)
         self.socket = FrameSocket(descriptor: spawned.socket)
         self.writes = DispatchQueue(label: "molecule.runner.\(spawned.pid).writes")
@@ -128,7 +135,7 @@ final class RunnerConnection: Sendable {
         let bytes = frame.finished()
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                let pending = PendingCall(verb: verb, continuation: continuation)
+                let pending = PendingCall(verb: verb, deadline: deadline, continuation: continuation)
                 let dead = state.withLock { state -> String? in
                     if state.deathReason == nil { state.calls[id] = pending }
                     return state.deathReason
@@ -230,15 +237,15 @@ final class RunnerConnection: Sendable {
             let body = parser.rest()
             guard let pending = state.withLock({ $0.calls.removeValue(forKey: id) }) else { return }  // a late or unknown result
             pending.cancelTimers()
-            if status == ProviderStatus.ok.rawValue {
-                pending.answer(.success(body))
-            } else {
-                let known = ProviderStatus(rawValue: status) ?? .internal
-                pending.answer(
+            let known = ProviderStatus(rawValue: status) ?? .internal
+            let delivered =
+                known == .ok
+                ? pending.answer(.success(body))
+                : pending.answer(
                     .failure(
                         ProviderCallError(
                             status: known, message: message, retryable: retryable, nativeCode: nativeCode, provider: provider, verb: pending.verb)))
-            }
+            if !delivered { lateAnswers.record(pending.verb, status: known, message: message, deadline: pending.deadline) }
         case .log:
             let level = try parser.uint8()
             let text = String(decoding: parser.rest().prefix(ProviderBounds.maxLogLineBytes + 64), as: UTF8.self)

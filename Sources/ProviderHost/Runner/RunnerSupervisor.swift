@@ -14,6 +14,7 @@ final class RunnerSupervisor: ProviderBackend {
     private let launch: ProviderLaunch
     private let logger: Logger
     private let eventSink: ProviderEventSink?
+    let lateAnswers = LateAnswerLog()
     private let executable: String
     private let state: Mutex<State>
 
@@ -31,11 +32,13 @@ final class RunnerSupervisor: ProviderBackend {
 
     var identity: ProviderIdentity { state.withLock { $0.identity } }
 
+    var recentLateAnswers: [LateAnswer] { lateAnswers.recent }
+
     var runtime: ProviderRuntimeStatus {
         state.withLock { state in
             ProviderRuntimeStatus(
                 isolation: .process, runnerPid: state.connection?.pid, restarts: state.restarts, lastCrash: state.lastCrash,
-                lastCrashAt: state.lastCrashAt.map { ISO8601DateFormatter().string(from: $0) }
+                lastCrashAt: state.lastCrashAt.map { ISO8601DateFormatter().string(from: $0) }, lateAnswers: lateAnswers.count
             )
         }
     }
@@ -88,7 +91,8 @@ final class RunnerSupervisor: ProviderBackend {
         }
         let label = state.withLock { $0.identity.manifest.name }
         let connection = RunnerConnection(
-            spawned: spawned, provider: label, killGrace: launch.runner.killGrace, logger: logger, eventSink: eventSink
+            spawned: spawned, provider: label, killGrace: launch.runner.killGrace, logger: logger, eventSink: eventSink,
+            lateAnswers: lateAnswers
         ) { [weak self] connection, reason in self?.runnerDied(connection, reason) }
         let configuration: [UInt8]
         do { configuration = try WireCoding.encode(launch.configuration) } catch {
