@@ -10,10 +10,12 @@ struct ContractCommand: AsyncParsableCommand {
         commandName: "contract",
         abstract: "Run the provider conformance suite against a provider shared object.",
         discussion: """
-            Loads the provider through the same loader the Host uses, in a runner process of its own, and drives every v1 \
+            Loads the provider through the same loader the Host uses, in a runner process of its own, and drives every \
             verb through the C ABI. A crash, exit or hang of the provider fails that case with the reason and the run goes \
-            on; the JSON and JUnit reports are always written (also on SIGTERM/SIGINT, with what ran). Exits 0 only if \
-            every claimed verb passes and every unclaimed verb answers exactly UNSUPPORTED.
+            on; the reports are always written (also on SIGTERM/SIGINT, with what ran). Cases belong to profiles (lifecycle, \
+            core, pause, snapshot, plugins, diagnose); a profile passes only when every case of it passed. Exits 0 only if \
+            no case failed and every claimed profile passed (and, in a complete run, every claimed verb was proven and every \
+            unclaimed verb answered exactly UNSUPPORTED). The report format is documented in docs/conformance.md.
             """
     )
 
@@ -26,11 +28,23 @@ struct ContractCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Write a JUnit XML report here.")
     var junit: String?
 
-    @Option(name: .long, help: "Write the JSON result (with provenance) here; `molecule-host parity` reads it.")
+    @Option(name: .long, help: "Write the conformance report (JSON, docs/conformance.md) here; `molecule-host parity` reads it.")
+    var report: String?
+
+    @Option(name: .long, help: "The same as --report (kept for older scripts).")
     var json: String?
 
-    @Option(name: .long, help: "Run only cases whose id contains this text.")
-    var filter: String?
+    @Option(name: .long, help: "Run only these cases: a case id, an id prefix ending in '.' or '*', or a tag (repeatable, or comma-separated).")
+    var filter: [String] = []
+
+    @Option(name: .long, help: "Run only the cases of these profiles and those they include (repeatable, or comma-separated).")
+    var profile: [String] = []
+
+    @Flag(name: .long, help: "Stop at the first failed case (the rest are reported not run).")
+    var failFast = false
+
+    @Option(name: .long, help: "The report's column name in the parity matrix (default: the provider's name), e.g. 'docker (podman)'.")
+    var label: String?
 
     @Flag(name: .long, help: "Load the provider into this process instead of a runner process (a crash then ends the run).")
     var inProcess = false
@@ -53,7 +67,16 @@ struct ContractCommand: AsyncParsableCommand {
             loadTimeout: .milliseconds(loadTimeoutMs), createTimeout: .milliseconds(loadTimeoutMs),
             runner: RunnerOptions(killGrace: .milliseconds(killGraceMs), restartBackoff: .milliseconds(20), maxRestartBackoff: .milliseconds(500))
         )
-        let runner = ContractRunner(launch: launch, configuration: configuration, filter: filter) { line in print(line) }
+        let selection = ContractSelection(filters: filter, profiles: profile)
+        if !selection.unknownProfiles.isEmpty {
+            printError(
+                "unknown profile \(selection.unknownProfiles.joined(separator: ", ")); the profiles are \(ContractProfile.all.map(\.id).joined(separator: ", "))"
+            )
+            throw ExitCode(2)
+        }
+        let runner = ContractRunner(launch: launch, configuration: configuration, selection: selection, failFast: failFast, label: label) { line in
+            print(line)
+        }
         let interruption = SignalInterruption { signal in
             // SIGTERM/SIGINT: the partial report, then a failing exit (the runner process dies with this one).
             print("interrupted by \(signal): writing the partial report")
@@ -69,10 +92,10 @@ struct ContractCommand: AsyncParsableCommand {
     func write(_ report: ContractReport) {
         do {
             if let junit { try Data(JUnitReport.render(report).utf8).write(to: URL(fileURLWithPath: junit)) }
-            if let json {
+            for path in [self.report, json].compactMap({ $0 }) {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                try encoder.encode(report).write(to: URL(fileURLWithPath: json))
+                try encoder.encode(report).write(to: URL(fileURLWithPath: path))
             }
         } catch {
             printError("could not write the report: \(error)")

@@ -6,7 +6,7 @@ import Foundation
 struct ParityCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parity",
-        abstract: "Render the parity matrix (verbs × providers) from contract-suite JSON results."
+        abstract: "Render the parity matrix (profiles and verbs × providers) from conformance reports."
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -14,7 +14,7 @@ struct ParityCommand: ParsableCommand {
         case json
     }
 
-    @Argument(help: "Result files written by `molecule-host contract --json`.")
+    @Argument(help: "Conformance reports written by `molecule-host contract --report`.")
     var results: [String]
 
     @Option(name: .long, help: "markdown or json.")

@@ -21,6 +21,8 @@ public final class ContractRun: Sendable {
     let launch: ProviderLaunch
     /// Ids handed out so far, and the ones provisioned (for the final clean-up).
     private let ids = Mutex<(counter: Int, provisioned: Set<String>)>((0, []))
+    /// How long each successful provision took (the deadline cases aim inside it).
+    private let provisionTimes = Mutex<[Duration]>([])
 
     init(
         instance: ProviderInstance, launch: ProviderLaunch, identity: ProviderIdentity, configuration: ContractConfiguration, owner: String,
@@ -72,10 +74,30 @@ public final class ContractRun: Sendable {
     )
         async throws -> Response
     {
+        let body: [UInt8]
         do {
-            return try await instance.call(verb, request, as: Response.self, timeout: timeout ?? self.timeout)
-        } catch {
+            body = try await instance.call(verb, request: try WireCoding.encode(request), timeout: timeout ?? self.timeout)
+        } catch let error as ProviderCallError {
             throw ContractFailure("\(verb) failed: \(error.status.name): \(error.message)")
+        }
+        try checkShape(of: body, answering: verb)
+        do {
+            return try WireCoding.decode(Response.self, from: body.isEmpty ? Array("{}".utf8) : body)
+        } catch {
+            throw ContractFailure("\(verb) answered JSON of the wrong shape: \(DecodingErrorText.describe(error))")
+        }
+    }
+
+    /// Validates a successful answer against the verb's response schema (docs/schemas), the one source the doc and
+    /// every provider share.
+    func checkShape(of body: [UInt8], answering verb: Verb) throws {
+        guard let json = try? WireCoding.decode(JSONValue.self, from: body.isEmpty ? Array("{}".utf8) : body) else {
+            throw ContractFailure("\(verb) answered a body that is not JSON")
+        }
+        let problems = WireSchemas.response(of: verb).validate(json)
+        if !problems.isEmpty {
+            throw ContractFailure(
+                "\(verb) answered outside its schema (docs/schemas/\(verb.wireName).response.json): \(problems.prefix(3).joined(separator: "; "))")
         }
     }
 
@@ -88,8 +110,31 @@ public final class ContractRun: Sendable {
             if error.status != status {
                 throw ContractFailure("\(what): expected \(status.name), got \(error.status.name): \(error.message)")
             }
+            try expectMessage(error, what)
         }
     }
+
+    /// Every non-OK result carries a message a user can act on (the header requires one).
+    public func expectMessage(_ error: ProviderCallError, _ what: String) throws {
+        if error.providerGaveNoMessage {
+            throw ContractFailure("\(what): the provider answered \(error.status.name) without a message (every error must carry one)")
+        }
+    }
+
+    /// The instances of this run's owner that are still running after a case, stopped: nil when there were none,
+    /// else the failure text (a case must stop what it started).
+    func stopLeakedInstances() async -> String? {
+        guard let owned = try? await instance.call(.listOwned, ListOwnedRequest(owner: owner), as: ListOwnedResponse.self, timeout: timeout) else {
+            return "list_owned failed after the case, so leaks could not be checked"
+        }
+        let leaked = Set(owned.resources.filter { $0.kind == .instance }.map(\.workspaceId)).sorted()
+        guard !leaked.isEmpty else { return nil }
+        for id in leaked { _ = try? await instance.call(.stop, WorkspaceRef(workspaceId: id), as: StopResponse.self, timeout: timeout) }
+        return "leaked: list_owned still shows \(leaked.count == 1 ? "an instance" : "instances") after the case: \(leaked.joined(separator: ", "))"
+    }
+
+    /// The shortest provision this run has measured (nil before the first).
+    var fastestProvision: Duration? { provisionTimes.withLock { $0.min() } }
 
     /// Remembers a workspace created by other means than ``provision(_:)`` (restore), for the final clean-up.
     public func track(_ workspaceId: String) {
@@ -99,7 +144,10 @@ public final class ContractRun: Sendable {
     @discardableResult
     public func provision(_ workspaceId: String) async throws -> ProvisionResponse {
         track(workspaceId)
+        let started = ContinuousClock.now
         let response: ProvisionResponse = try await ok(.provision, provisionRequest(workspaceId))
+        let took = ContinuousClock.now - started
+        provisionTimes.withLock { $0.append(took) }
         try expect(response.state == .running || response.state == .starting, "provision answered state \(response.state.rawValue)")
         try expect(!response.instanceRef.isEmpty, "provision answered an empty instance_ref")
         return response

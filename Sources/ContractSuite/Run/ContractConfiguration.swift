@@ -8,7 +8,7 @@ import Yams
 public struct ContractConfiguration: Sendable {
     /// Passed to the provider's `create`. The suite adds a run-unique `owner` when it has none.
     public var config: JSONValue
-    /// A configuration whose backend is down; the `unreachable.unavailable` case is skipped without one.
+    /// A configuration whose backend is down; the `unreachable.unavailable` case fails without one.
     public var unreachable: JSONValue?
     /// Fields merged into every provision request (`image`, `command`, `env`, `runtime`, `options`).
     public var workload: JSONValue
@@ -22,6 +22,9 @@ public struct ContractConfiguration: Sendable {
     /// root). `{workspace_id}` is the workspace's id and `{config.KEY.SUBKEY}` a string of the provider configuration in
     /// use, so the root follows a configuration that is swapped (`{config.roots.default}` for EC2's loopback roots).
     public var filesRoot: String?
+    /// How many pause/resume and snapshot/restore cycles the durability cases run (`durability:`; 100 and 20).
+    public var pauseCycles = 100
+    public var snapshotCycles = 20
 
     public init(config: JSONValue = .object([:]), unreachable: JSONValue? = nil, workload: JSONValue = .object([:]), verbTimeoutMs: Int = 60_000) {
         self.config = config
@@ -48,7 +51,7 @@ public struct ContractConfiguration: Sendable {
         guard let root = parsed.flatMap(jsonValue), case .object(let object) = root else {
             throw ContractConfigurationError("\(source) must be a mapping with keys config, unreachable, workload")
         }
-        let known: Set = ["config", "unreachable", "workload", "verb_timeout_ms", "environment", "files_root"]
+        let known: Set = ["config", "unreachable", "workload", "verb_timeout_ms", "environment", "files_root", "durability"]
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
             throw ContractConfigurationError(
                 "\(source): unknown key \"\(unknown)\" (expected config, unreachable, workload, verb_timeout_ms, environment, files_root)")
@@ -67,6 +70,15 @@ public struct ContractConfiguration: Sendable {
             configuration.workload = workload
         }
         if case .number(let ms)? = object["verb_timeout_ms"] { configuration.verbTimeoutMs = Int(ms) }
+        if let durability = object["durability"] {
+            guard case .object(let map) = durability, Set(map.keys).isSubset(of: ["pause_cycles", "snapshot_cycles"]),
+                map.values.allSatisfy({ ($0.numberValue ?? 0) >= 1 })
+            else {
+                throw ContractConfigurationError("\(source): durability takes pause_cycles and snapshot_cycles, each a number of at least 1")
+            }
+            if let cycles = map["pause_cycles"]?.numberValue { configuration.pauseCycles = Int(cycles) }
+            if let cycles = map["snapshot_cycles"]?.numberValue { configuration.snapshotCycles = Int(cycles) }
+        }
         if let filesRoot = object["files_root"], filesRoot != .null {
             guard let template = filesRoot.stringValue, template.hasPrefix("/") || template.hasPrefix("{config.") else {
                 throw ContractConfigurationError(

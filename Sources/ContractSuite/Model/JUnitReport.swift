@@ -5,7 +5,7 @@ public enum JUnitReport {
     public static func render(_ report: ContractReport) -> String {
         let name = "molecule-contract.\(report.provenance.providerName)"
         let failures = report.cases.filter { $0.outcome == .failed }.count
-        let skipped = report.cases.filter { $0.outcome == .skipped }.count
+        let skipped = report.cases.filter { $0.outcome == .notApplicable || $0.outcome == .notRun }.count
         var xml = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
         xml +=
             #"<testsuites name="\#(escape(name))" tests="\#(report.cases.count)" failures="\#(failures)" skipped="\#(skipped)" time="\#(seconds(report.durationMs))">"#
@@ -27,8 +27,10 @@ public enum JUnitReport {
                 xml += open + "/>\n"
             case .failed:
                 xml += open + ">\n" + #"      <failure message="\#(escape(result.message ?? "failed"))"/>"# + "\n    </testcase>\n"
-            case .skipped:
-                xml += open + ">\n" + #"      <skipped message="\#(escape(result.message ?? "skipped"))"/>"# + "\n    </testcase>\n"
+            case .notApplicable, .notRun:
+                xml +=
+                    open + ">\n" + #"      <skipped message="\#(escape("\(result.outcome.rawValue): \(result.message ?? "")"))"/>"#
+                    + "\n    </testcase>\n"
             }
         }
         xml += "  </testsuite>\n</testsuites>\n"

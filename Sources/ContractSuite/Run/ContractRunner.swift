@@ -3,16 +3,21 @@ import ProviderHost
 import ProviderWire
 import Synchronization
 
-/// Drives one provider library through the whole catalogue, through its `.so` and the C ABI, and reports.
+/// Drives one provider library through the catalogue, through its `.so` and the C ABI, and reports.
 ///
 /// The provider runs in a runner process (unless the launch says in-process), so whatever it does — crash, `exit`,
 /// hang past its deadline, close descriptors — the suite survives it: that case FAILS with the reason, the runner is
-/// restarted for the next one, and a report is always produced.
+/// restarted for the next one, and a report is always produced. After every case the runner asks `list_owned` what
+/// is still running: an instance a case did not stop is a leak, and fails that case.
 public final class ContractRunner: Sendable {
     public let launch: ProviderLaunch
     public let configuration: ContractConfiguration
-    /// Only cases whose id contains this text run (others are reported skipped).
-    public let filter: String?
+    /// The cases to run: `--filter` terms (a case id, an id prefix such as `files.`, or a tag) and `--profile` ids.
+    public let selection: ContractSelection
+    /// Stop at the first failed case (the rest are reported not run).
+    public let failFast: Bool
+    /// The report's column name (default: the provider's name).
+    public let label: String?
     /// Receives one line per case as it finishes.
     public let progress: @Sendable (String) -> Void
     private let recorded = Mutex<(identity: ProviderIdentity?, results: [CaseResult], started: Date)>((nil, [], Date()))
@@ -20,7 +25,9 @@ public final class ContractRunner: Sendable {
     public init(
         launch: ProviderLaunch,
         configuration: ContractConfiguration,
-        filter: String? = nil,
+        selection: ContractSelection = ContractSelection(),
+        failFast: Bool = false,
+        label: String? = nil,
         progress: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         var launch = launch
@@ -29,7 +36,9 @@ public final class ContractRunner: Sendable {
         launch.runner.setEnvironment.merge(configuration.setEnvironment) { _, new in new }
         self.launch = launch
         self.configuration = configuration
-        self.filter = filter
+        self.selection = selection
+        self.failFast = failFast
+        self.label = label
         self.progress = progress
     }
 
@@ -49,9 +58,10 @@ public final class ContractRunner: Sendable {
         first.configuration = config
         let instance: ProviderInstance
         do { instance = try await ProviderInstance.start(first) } catch {
-            let result = CaseResult(
-                id: "load", verbs: [], outcome: .failed, durationMs: Self.milliseconds(ContinuousClock.now - clock), message: error.description)
-            record(result)
+            record(
+                CaseResult(
+                    id: "load", profile: ContractProfile.lifecycle.id, verbs: [], outcome: .failed,
+                    durationMs: Self.milliseconds(ContinuousClock.now - clock), message: error.description))
             progress("FAILED: \(error.description)")
             return partialReport()
         }
@@ -62,14 +72,38 @@ public final class ContractRunner: Sendable {
         progress(
             "contract suite \(ContractCatalogue.suiteVersion): provider \(identity.manifest.name) \(identity.manifest.version) (ABI \(identity.abiVersion)) "
                 + "from \(identity.path), \(launch.isolation == .process ? "in a runner process" : "in process")"
+                + (selection.isEmpty ? "" : "; only \(selection.description)")
         )
 
-        for contractCase in ContractCatalogue.cases {
-            let result = await runCase(contractCase, run: run, claimed: claimed)
-            record(result)
-            progress(line(for: result))
+        let plan = ContractCatalogue.cases.map { contractCase in (contractCase, applicability(of: contractCase, identity: identity, claimed: claimed))
         }
-        for result in await unsupportedResults(run: run, claimed: claimed) + [await cleanUp(run: run, claimed: claimed)] {
+        let total = plan.filter { $0.1 == nil }.count
+        var done = 0
+        var spent = Duration.zero
+        var stopped = false
+        for (contractCase, reason) in plan {
+            let result: CaseResult
+            if let reason {
+                result = Self.result(contractCase, reason.outcome, message: reason.message)
+            } else if stopped {
+                result = Self.result(contractCase, .notRun, message: "not run: an earlier case failed (--fail-fast)")
+            } else {
+                let caseStarted = ContinuousClock.now
+                result = await runCase(contractCase, run: run, claimed: claimed)
+                spent += ContinuousClock.now - caseStarted
+                done += 1
+                stopped = failFast && result.outcome == .failed
+            }
+            record(result)
+            if result.outcome == .passed || result.outcome == .failed {
+                let eta = done < total ? ", ETA \(Self.seconds(spent / done * (total - done)))" : ""
+                progress("[\(done)/\(total)\(eta)] " + line(for: result))
+            } else if result.outcome == .notApplicable {
+                progress("[n/a] " + line(for: result))
+            }
+        }
+        let closing = stopped ? [] : await unsupportedResults(run: run, claimed: claimed)
+        for result in closing + [await cleanUp(run: run, claimed: claimed)] {
             record(result)
             progress(line(for: result))
         }
@@ -77,67 +111,80 @@ public final class ContractRunner: Sendable {
         await instance.shutdown()
         if restarts > 0 { progress("  the provider's runner died \(restarts) time(s) during the run; last: \(instance.runtime.lastCrash ?? "?")") }
         let report = partialReport(durationMs: Self.milliseconds(ContinuousClock.now - clock))
-        let failedVerbs = report.verbs.filter { $0.outcome == .failed || $0.outcome == .untested }.map(\.verb)
+        let failedProfiles = report.profiles.filter { $0.outcome == .failed }.map(\.id)
+        let passedProfiles = report.profiles.filter { $0.outcome == .passed }.map(\.id)
         progress(
             report.passed
-                ? "PASSED: every claimed verb passed; every unclaimed verb answered UNSUPPORTED"
-                : "FAILED: \(failedVerbs.isEmpty ? "see the failed cases" : "verbs " + failedVerbs.joined(separator: ", "))"
+                ? "PASSED: profiles \(passedProfiles.joined(separator: ", "))"
+                    + (report.complete ? "; every unclaimed verb answered UNSUPPORTED" : " (a selection: no conformance claim)")
+                : "FAILED: " + (failedProfiles.isEmpty ? "see the failed cases" : "profiles \(failedProfiles.joined(separator: ", "))")
         )
         return report
     }
 
+    /// Why a case does not run (not applicable, or not selected), or nil when it runs.
+    func applicability(of contractCase: ContractCase, identity: ProviderIdentity, claimed: Set<Verb>) -> (outcome: CaseOutcome, message: String)? {
+        if !selection.selects(contractCase) { return (.notRun, "not selected (\(selection.description))") }
+        let missing = contractCase.requires.filter { !claimed.contains($0) }
+        if !missing.isEmpty { return (.notApplicable, "the manifest does not claim \(missing.map(\.wireName).joined(separator: ", "))") }
+        let undeclared = contractCase.features.filter { !identity.manifest.declares($0) }
+        if !undeclared.isEmpty {
+            return (.notApplicable, "the manifest does not declare the feature \(undeclared.map(\.rawValue).joined(separator: ", "))")
+        }
+        return nil
+    }
+
     private func record(_ result: CaseResult) { recorded.withLock { $0.results.append(result) } }
+
+    static func result(_ contractCase: ContractCase, _ outcome: CaseOutcome, durationMs: Int = 0, message: String? = nil) -> CaseResult {
+        CaseResult(
+            id: contractCase.id, profile: contractCase.profile.id, tags: contractCase.tags, verbs: contractCase.exercises.map(\.wireName),
+            outcome: outcome, durationMs: durationMs, message: message)
+    }
 
     /// The report of what has run so far (the whole report once ``run()`` returned). `interrupted` adds a failed
     /// case saying the run was stopped before the end.
     public func partialReport(interrupted: String? = nil, durationMs: Int? = nil) -> ContractReport {
         let (identity, recordedResults, started) = recorded.withLock { $0 }
         var results = recordedResults
-        if let interrupted { results.append(CaseResult(id: "run.interrupted", verbs: [], outcome: .failed, durationMs: 0, message: interrupted)) }
+        if let interrupted {
+            results.append(
+                CaseResult(
+                    id: "run.interrupted", profile: ContractProfile.lifecycle.id, verbs: [], outcome: .failed, durationMs: 0, message: interrupted))
+        }
         let manifest =
             identity?.manifest
             ?? ProviderManifest(name: URL(fileURLWithPath: launch.path).lastPathComponent, version: "0.0.0", abi: .init(min: 0, max: 0), verbs: [:])
         let claimed = Set(identity?.supportedVerbs ?? [])
-        let verbs = verbResults(results, claimed: claimed, manifest: manifest)
+        let verbs = ContractVerdicts.verbs(results, claimed: claimed, manifest: manifest, complete: selection.isEmpty)
+        let profiles = ContractVerdicts.profiles(results, claimed: claimed)
         let passed =
-            identity != nil && verbs.allSatisfy { $0.outcome == .passed || $0.outcome == .unsupported } && !results.contains { $0.outcome == .failed }
+            identity != nil && !results.contains { $0.outcome == .failed } && !profiles.contains { $0.outcome == .failed }
+            && results.contains { $0.outcome == .passed }
+            && (!selection.isEmpty || verbs.allSatisfy { $0.outcome == .passed || $0.outcome == .unsupported })
         let provenance = ContractProvenance(
             providerName: manifest.name, providerVersion: manifest.version, libraryPath: identity?.path ?? launch.path,
             librarySHA256: ProviderIdentity.fileSHA256(launch.path), abiNegotiated: identity?.abiVersion ?? 0, abiRange: manifest.abi,
-            suiteVersion: ContractCatalogue.suiteVersion,
+            suiteVersion: ContractCatalogue.suiteVersion, hostVersion: MoleculeHostVersion.current,
             hostABIRange: .init(min: ProviderLibrary.hostABIRange.lowerBound, max: ProviderLibrary.hostABIRange.upperBound),
-            manifestNote: identity?.hasManifestNote ?? false
+            manifestNote: identity?.hasManifestNote ?? false, features: manifest.features ?? []
         )
         return ContractReport(
-            provenance: provenance, manifest: manifest, startedAt: ISO8601DateFormatter().string(from: started),
-            durationMs: durationMs ?? Int(Date().timeIntervalSince(started) * 1000), cases: results, verbs: verbs, passed: passed
+            label: label ?? manifest.name, provenance: provenance, manifest: manifest, startedAt: ISO8601DateFormatter().string(from: started),
+            durationMs: durationMs ?? Int(Date().timeIntervalSince(started) * 1000), selection: selection.terms, profiles: profiles, cases: results,
+            verbs: verbs, passed: passed
         )
     }
 
     func runCase(_ contractCase: ContractCase, run: ContractRun, claimed: Set<Verb>) async -> CaseResult {
-        let verbs = contractCase.exercises.map(\.wireName)
-        if let filter, !contractCase.id.contains(filter) {
-            return CaseResult(id: contractCase.id, verbs: verbs, outcome: .skipped, durationMs: 0, message: "filtered out")
-        }
-        let missing = contractCase.requires.filter { !claimed.contains($0) }
-        if !missing.isEmpty {
-            return CaseResult(
-                id: contractCase.id, verbs: verbs, outcome: .skipped, durationMs: 0,
-                message: "needs unclaimed \(missing.map(\.wireName).joined(separator: ", "))"
-            )
-        }
         let started = ContinuousClock.now
-        do {
-            try await contractCase.body(run)
-            return CaseResult(id: contractCase.id, verbs: verbs, outcome: .passed, durationMs: Self.milliseconds(ContinuousClock.now - started))
-        } catch let skip as ContractSkip {
-            return CaseResult(id: contractCase.id, verbs: verbs, outcome: .skipped, durationMs: 0, message: skip.description)
-        } catch {
-            return CaseResult(
-                id: contractCase.id, verbs: verbs, outcome: .failed, durationMs: Self.milliseconds(ContinuousClock.now - started),
-                message: "\(error)"
-            )
+        var failure: String?
+        do { try await contractCase.body(run) } catch { failure = "\(error)" }
+        if claimed.contains(.listOwned), let leak = await run.stopLeakedInstances() {
+            failure = failure.map { "\($0); \(leak)" } ?? leak
         }
+        return Self.result(
+            contractCase, failure == nil ? .passed : .failed, durationMs: Self.milliseconds(ContinuousClock.now - started), message: failure)
     }
 
     /// Every unclaimed verb must answer exactly UNSUPPORTED.
@@ -145,7 +192,8 @@ public final class ContractRunner: Sendable {
         var results: [CaseResult] = []
         for verb in Verb.allCases where !claimed.contains(verb) {
             let id = "unsupported.\(verb.wireName)"
-            if let filter, !id.contains(filter) { continue }
+            let tags = [ContractProfile.lifecycle.id, "unsupported", verb.wireName]
+            guard selection.selects(id: id, profile: ContractProfile.lifecycle, tags: tags) else { continue }
             let started = ContinuousClock.now
             let request = Array(#"{"workspace_id":"ct-\#(run.runId)-unsupported"}"#.utf8)
             var outcome = CaseOutcome.passed
@@ -162,7 +210,8 @@ public final class ContractRunner: Sendable {
             }
             results.append(
                 CaseResult(
-                    id: id, verbs: [verb.wireName], outcome: outcome, durationMs: Self.milliseconds(ContinuousClock.now - started), message: message))
+                    id: id, profile: ContractProfile.lifecycle.id, tags: tags, verbs: [verb.wireName], outcome: outcome,
+                    durationMs: Self.milliseconds(ContinuousClock.now - started), message: message))
         }
         return results
     }
@@ -189,31 +238,11 @@ public final class ContractRunner: Sendable {
             } catch { problems.append("list_owned: \(error.status.name): \(error.message)") }
         }
         return CaseResult(
-            id: "cleanup.nothing-left", verbs: claimed.contains(.listOwned) ? [Verb.listOwned.wireName] : [],
+            id: "cleanup.nothing-left", profile: ContractProfile.lifecycle.id, tags: [ContractProfile.lifecycle.id, "cleanup"],
+            verbs: claimed.contains(.listOwned) ? [Verb.listOwned.wireName] : [],
             outcome: problems.isEmpty ? .passed : .failed, durationMs: Self.milliseconds(ContinuousClock.now - started),
             message: problems.isEmpty ? nil : problems.joined(separator: "; ")
         )
-    }
-
-    func verbResults(_ results: [CaseResult], claimed: Set<Verb>, manifest: ProviderManifest) -> [VerbResult] {
-        Verb.allCases.map { verb in
-            let name = verb.wireName
-            let exercising = results.filter { $0.verbs.contains(name) && $0.outcome != .skipped }
-            let outcome: VerbOutcome
-            if claimed.contains(verb) {
-                if exercising.isEmpty {
-                    outcome = .untested
-                } else {
-                    outcome = exercising.allSatisfy { $0.outcome == .passed } ? .passed : .failed
-                }
-            } else {
-                outcome = exercising.allSatisfy { $0.outcome == .passed } ? .unsupported : .failed
-            }
-            return VerbResult(
-                verb: name, claimed: claimed.contains(verb), contract: manifest.verbs[name]?.contract, outcome: outcome,
-                cases: exercising.map(\.id), reason: claimed.contains(verb) ? nil : manifest.unsupported?[name]
-            )
-        }
     }
 
     func line(for result: CaseResult) -> String {
@@ -221,12 +250,15 @@ public final class ContractRunner: Sendable {
             switch result.outcome {
             case .passed: "PASS"
             case .failed: "FAIL"
-            case .skipped: "SKIP"
+            case .notApplicable: "N/A "
+            case .notRun: "SKIP"
             }
-        return "  \(tag) \(result.id) (\(result.durationMs) ms)" + (result.message.map { ": \($0)" } ?? "")
+        return "\(tag) \(result.id) (\(result.durationMs) ms)" + (result.message.map { ": \($0)" } ?? "")
     }
 
     static func milliseconds(_ duration: Duration) -> Int {
         Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
     }
+
+    static func seconds(_ duration: Duration) -> String { "\(max(1, Int(duration.components.seconds))) s" }
 }
