@@ -33,6 +33,8 @@ let package = Package(
         .library(name: "ProviderNoop", type: .dynamic, targets: ["ProviderNoop"]),
         .library(name: "ProviderDocker", type: .dynamic, targets: ["ProviderDocker"]),
         .library(name: "ProviderEC2", type: .dynamic, targets: ["ProviderEC2"]),
+        // One-defect providers over the Process provider's .so: the contract suite must fail every one (Tests/ContractMutants).
+        .library(name: "ContractMutants", type: .dynamic, targets: ["ContractMutants"]),
         // The SDK for provider authors.
         // The SDK modules a provider imports: ProviderKit, the wire types and the C header.
         .library(name: "ProviderKit", targets: ["ProviderKit", "ProviderWire", "ProviderABI"]),
@@ -84,6 +86,11 @@ let package = Package(
             name: "ProviderEC2", dependencies: ["ProviderKit", "ProviderABI", "ProviderWire", "ProviderHTTP", "CLibSSH"],
             swiftSettings: strictSettings
         ),
+        .target(name: "ContractMutantCatalogue", path: "Tests/ContractMutants/Catalogue", swiftSettings: strictSettings),
+        .target(
+            name: "ContractMutants", dependencies: ["ProviderABI", "ProviderWire", "CProcessSupport", "ContractMutantCatalogue"],
+            path: "Tests/ContractMutants/Library", swiftSettings: strictSettings
+        ),
         .target(
             name: "ProviderNoop",
             dependencies: ["ProviderKit", "ProviderABI", "ProviderWire"],
@@ -108,6 +115,7 @@ let package = Package(
             name: "ContractSuite",
             dependencies: [
                 "ProviderHost", "ProviderWire",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -156,6 +164,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // The provider kit's templates: embedded by scripts/embed-scaffold (Scaffold/ScaffoldTemplates.swift).
+            exclude: ["Scaffold/Templates"],
             swiftSettings: strictSettings
         ),
         .executableTarget(name: "ProviderRunner", dependencies: ["ProviderHost"], swiftSettings: strictSettings),
@@ -184,7 +194,7 @@ let package = Package(
         .testTarget(
             name: "ProviderHostTests",
             dependencies: [
-                "ProviderHost", "ContractSuite", "ProviderWire", "HostAPI",
+                "ProviderHost", "ContractSuite", "ProviderWire", "HostAPI", "ContractMutantCatalogue",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
