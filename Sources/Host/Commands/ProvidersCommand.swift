@@ -12,7 +12,7 @@ struct ProvidersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "providers",
         abstract: "Inspect provider shared objects; list or hot-reload the providers of a running Host.",
-        subcommands: [Inspect.self, List.self, Reload.self]
+        subcommands: [Inspect.self, List.self, Reload.self, New.self]
     )
 
     /// Where the running Host is and how to authenticate (`ADMIN_TOKEN`).
@@ -125,6 +125,46 @@ struct ProvidersCommand: AsyncParsableCommand {
             let object = try JSONSerialization.jsonObject(with: Data(json.utf8))
             let pretty = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             print(String(decoding: pretty, as: UTF8.self))
+        }
+    }
+
+    /// `providers new NAME --lang swift|c`: a provider project for a platform team.
+    struct New: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "new",
+            abstract: "Scaffold a provider project: ABI plumbing, a stub backend to replace, a contract configuration and a CI script.",
+            discussion: """
+                The project builds as written and passes the contract suite's `core` profile with its stub backend (a local \
+                directory standing in for a real one: replace the functions it names). Swift: a package depending on \
+                ProviderKit (set MOLECULE_HOST_PACKAGE_URL to use a mirror). C: a Makefile, a copy of molecule_provider.h and \
+                plain C11 sources. Then run ./ci.sh.
+                """
+        )
+
+        @Argument(help: "The provider's name: lowercase letters, digits and '-', starting with a letter (e.g. acme-cloud).")
+        var name: String
+
+        @Option(name: .long, help: "swift or c.")
+        var lang: String
+
+        @Option(name: .long, help: "The directory to create (default: ./NAME); it must not exist or be empty.")
+        var output: String?
+
+        func run() throws {
+            guard let language = ScaffoldLanguage(rawValue: lang) else {
+                printError("--lang must be \(ScaffoldLanguage.allCases.map(\.rawValue).joined(separator: " or ")), not \"\(lang)\"")
+                throw ExitCode(2)
+            }
+            let directory = URL(fileURLWithPath: output ?? name)
+            do {
+                let files = try Scaffold(name: name, language: language).write(to: directory)
+                print("created \(directory.path) (\(language.rawValue), \(files.count) files):")
+                for file in files { print("  \(file)") }
+                print("next: cd \(directory.path) && MOLECULE_HOST=\(CommandLine.arguments[0]) ./ci.sh")
+            } catch {
+                printError(error.description)
+                throw ExitCode(2)
+            }
         }
     }
 }
