@@ -20,7 +20,7 @@ extension DockerProvider: LogServingProvider {
         if let after {
             query += "&since=\(after.seconds)"
         } else {
-            query += "&tail=\(max(1, min(request.tailLines ?? 200, 10_000)))"
+            query += "&tail=\(max(1, min(request.tailLines ?? LogTail.defaultLines, LogTail.maximumLines)))"
         }
         let reply = try engine.request("GET", "/containers/\(name)/logs?\(query)", context: context)
         if reply.status == 404 { throw ProviderError.notFound("workspace \(request.workspaceId) has no container") }

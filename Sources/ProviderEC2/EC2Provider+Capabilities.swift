@@ -130,9 +130,7 @@ extension EC2Provider: LogServingProvider {
             let rest = offset <= bytes.count ? Array(bytes[offset...]) : bytes
             return LogsResponse(content: String(decoding: rest, as: UTF8.self), cursor: String(bytes.count))
         }
-        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        let tail = lines.suffix(max(1, min(request.tailLines ?? 200, 10_000))).joined(separator: "\n")
-        return LogsResponse(content: tail, cursor: String(bytes.count))
+        return LogsResponse(content: LogTail.lastLines(of: String(decoding: bytes, as: UTF8.self), requested: request.tailLines), cursor: String(bytes.count))
     }
 }
 

@@ -22,14 +22,10 @@ extension ProcessProvider: LogServingProvider {
             let data = try handle.read(upToCount: Int(length)) ?? Data()
             return LogsResponse(content: String(decoding: data, as: UTF8.self), cursor: String(offset + UInt64(data.count)))
         }
-        let tail = max(1, min(request.tailLines ?? 200, 10_000))
         let start = end > UInt64(Self.maximumLogBytes) ? end - UInt64(Self.maximumLogBytes) : 0
         try handle.seek(toOffset: start)
         let data = try handle.readToEnd() ?? Data()
-        var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        if lines.last == "" { lines.removeLast() }
-        let content = lines.suffix(tail).joined(separator: "\n") + (lines.isEmpty ? "" : "\n")
-        return LogsResponse(content: content, cursor: String(end))
+        return LogsResponse(content: LogTail.lastLines(of: String(decoding: data, as: UTF8.self), requested: request.tailLines), cursor: String(end))
     }
 }
 

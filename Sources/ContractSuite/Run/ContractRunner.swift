@@ -115,7 +115,7 @@ public final class ContractRunner: Sendable {
         let passedProfiles = report.profiles.filter { $0.outcome == .passed }.map(\.id)
         progress(
             report.passed
-                ? "PASSED: profiles \(passedProfiles.joined(separator: ", "))"
+                ? (passedProfiles.isEmpty ? "PASSED: every selected case" : "PASSED: profiles \(passedProfiles.joined(separator: ", "))")
                     + (report.complete ? "; every unclaimed verb answered UNSUPPORTED" : " (a selection: no conformance claim)")
                 : "FAILED: " + (failedProfiles.isEmpty ? "see the failed cases" : "profiles \(failedProfiles.joined(separator: ", "))")
         )
