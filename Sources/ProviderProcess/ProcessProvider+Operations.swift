@@ -31,7 +31,7 @@ extension ProcessProvider: LogServingProvider {
 
 extension ProcessProvider: DiagnosingProvider {
     func diagnose(_ request: WorkspaceRef, context: CallContext) throws -> DiagnoseResponse {
-        let workspace = try layout.workspace(request.workspaceId)
+        let workspace = try layout.unchecked(workspace: request.workspaceId)
         var recorder = DiagnoseRecorder()
         recorder.stage("state-dir") {
             try layout.ensureUsable()

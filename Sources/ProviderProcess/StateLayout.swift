@@ -24,8 +24,15 @@ struct StateLayout: Sendable {
     /// The directory of workspace `id`, after validating the id (it becomes a path component) and that the state
     /// directory is usable (UNAVAILABLE when not: the backend is down, whatever the verb).
     func workspace(_ id: String) throws(ProviderError) -> WorkspaceDirectory {
-        try Identifier.validateWorkspaceId(id)
+        let directory = try unchecked(workspace: id)
         try ensureUsable()
+        return directory
+    }
+
+    /// The directory of workspace `id` without asking whether the state directory is usable (diagnose, which reports
+    /// that as a stage of its own).
+    func unchecked(workspace id: String) throws(ProviderError) -> WorkspaceDirectory {
+        try Identifier.validateWorkspaceId(id)
         return WorkspaceDirectory(root: workspacesDir.appendingPathComponent(id, isDirectory: true), id: id)
     }
 

@@ -1,3 +1,4 @@
+import ContractSuite
 import Foundation
 import HostAPI
 import ProviderWire
@@ -82,4 +83,18 @@ import Testing
             report["cases"]?.arrayValue?.contains { $0["id"] == "run.interrupted" && ($0["message"]?.stringValue ?? "").contains("SIGTERM") } == true)
         #expect(FileManager.default.fileExists(atPath: junit))
     }
+}
+
+/// docs/conformance.md embeds the catalogue exactly as `molecule-host contract --list` prints it.
+@Test func conformanceDocumentListsTheCatalogue() throws {
+    let document = try String(contentsOf: TestSupport.repositoryRoot.appendingPathComponent("docs/conformance.md"), encoding: .utf8)
+    guard let begin = document.range(of: "<!-- cases:begin -->\n"), let end = document.range(of: "\n<!-- cases:end -->") else {
+        Issue.record("docs/conformance.md lacks the cases markers")
+        return
+    }
+    let embedded = String(document[begin.upperBound..<end.lowerBound])
+    #expect(
+        embedded == ContractCatalogue.markdown().trimmingCharacters(in: .whitespacesAndNewlines),
+        "docs/conformance.md's case list is stale: paste `molecule-host contract --list` between the markers")
+    #expect(document.contains("Suite \(ContractCatalogue.suiteVersion)"))
 }

@@ -20,7 +20,10 @@ struct ContractCommand: AsyncParsableCommand {
     )
 
     @Option(name: .long, help: "Path to the provider shared object (e.g. libProviderProcess.so).")
-    var provider: String
+    var provider: String?
+
+    @Flag(name: .long, help: "Print the catalogue (profiles and cases, as docs/conformance.md shows it) and exit.")
+    var list = false
 
     @Option(name: .long, help: "Contract configuration (YAML or JSON): config, unreachable, workload. ${VAR} is expanded.")
     var config: String?
@@ -56,6 +59,14 @@ struct ContractCommand: AsyncParsableCommand {
     var loadTimeoutMs = 10_000
 
     func run() async throws {
+        if list {
+            print("Contract suite \(ContractCatalogue.suiteVersion)\n" + ContractCatalogue.markdown())
+            return
+        }
+        guard let provider else {
+            printError("--provider is required (or --list)")
+            throw ExitCode(2)
+        }
         let configuration: ContractConfiguration
         do { configuration = try config.map { try ContractConfiguration.load(path: $0) } ?? ContractConfiguration() } catch {
             printError("\(error)")
