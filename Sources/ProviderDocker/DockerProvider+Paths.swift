@@ -22,14 +22,27 @@ extension DockerProvider {
         let reply = try engine.request("HEAD", "/containers/\(container)/archive?path=\(absolute.queryEscaped)", context: context)
         if reply.status == 404 { return nil }
         try engine.check(reply, "stat \(absolute)")
-        guard let header = reply.headers["x-docker-container-path-stat"], let bytes = Data(base64Encoded: header),
-            let stat = try? WireCoding.decode(JSONValue.self, from: [UInt8](bytes)), let mode = stat["mode"]?.numberValue
-        else { throw .internal("stat \(absolute): the Docker engine answered no X-Docker-Container-Path-Stat header") }
+        guard let header = reply.headers["x-docker-container-path-stat"] else {
+            throw .internal("stat \(absolute): the Docker engine answered no X-Docker-Container-Path-Stat header")
+        }
+        guard let bytes = Self.pathStatBytes(header), let stat = try? WireCoding.decode(JSONValue.self, from: [UInt8](bytes)),
+            let mode = stat["mode"]?.numberValue
+        else { throw .internal("stat \(absolute): the X-Docker-Container-Path-Stat header is not base64 JSON with a mode: \(header.prefix(200))") }
         let bits = UInt32(truncatingIfNeeded: Int64(mode))
         if bits & FileModeBits.symlink != 0 { return .link }
         if bits & FileModeBits.directory != 0 { return .directory }
         if bits & FileModeBits.type != 0 { return .other }
         return .file(size: Int64(stat["size"]?.numberValue ?? 0))
+    }
+
+    /// The bytes of the path-stat header. The Engine API says only "base64-encoded": dockerd uses the standard alphabet,
+    /// Podman's compat layer the URL-safe one (`-` and `_` for `+` and `/`, which names outside ASCII produce), so
+    /// both are read, padded or not.
+    static func pathStatBytes(_ header: String) -> Data? {
+        var standard = header.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "-", with: "+")
+            .replacingOccurrences(of: "_", with: "/")
+        while standard.count % 4 != 0 { standard += "=" }
+        return Data(base64Encoded: standard)
     }
 
     /// Observes `path` in the configs volume and applies the policy for `operation`; answers what is there.

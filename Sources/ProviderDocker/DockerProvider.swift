@@ -290,14 +290,23 @@ final class DockerProvider: WorkspaceProvider, Sendable {
 
     func listOwned(_ request: ListOwnedRequest, context: CallContext) throws -> ListOwnedResponse {
         let owner = request.owner ?? config.owner
-        let filters = String(decoding: try WireCoding.encode(["label": ["molecule.owner=\(owner)", "molecule.managed=true"]]), as: UTF8.self)
-            .queryEscaped
+        // One label filter, and every label checked again on what comes back: the Engine API ANDs several label
+        // filters, but engines differ there (Podman's compat layer ORs them for volumes before 4.6 and joins them into
+        // one for images before 4.5), and a filter is only ever a narrowing, never the decision.
+        let filters = String(decoding: try WireCoding.encode(["label": ["molecule.owner=\(owner)"]]), as: UTF8.self).queryEscaped
+        /// The workspace of a listed item that is this owner's and managed by Molecule, else nil.
+        func ownedWorkspace(_ item: JSONValue) -> String? {
+            guard item["Labels"]?["molecule.owner"]?.stringValue == owner, item["Labels"]?["molecule.managed"]?.stringValue == "true" else {
+                return nil
+            }
+            return item["Labels"]?["molecule.workspace_id"]?.stringValue
+        }
         var resources: [OwnedResource] = []
         let containers = try engine.check(
             try engine.request("GET", "/containers/json?all=true&filters=\(filters)", context: context), "list containers")
         if case .array(let items)? = containers.json {
             for item in items {
-                guard let workspace = item["Labels"]?["molecule.workspace_id"]?.stringValue else { continue }
+                guard let workspace = ownedWorkspace(item) else { continue }
                 let state: InstanceState =
                     switch item["State"]?.stringValue {
                     case "running": .running
@@ -315,7 +324,7 @@ final class DockerProvider: WorkspaceProvider, Sendable {
         let volumes = try engine.check(try engine.request("GET", "/volumes?filters=\(filters)", context: context), "list volumes")
         if case .array(let items)? = volumes.json?["Volumes"] {
             for item in items {
-                guard let workspace = item["Labels"]?["molecule.workspace_id"]?.stringValue else { continue }
+                guard let workspace = ownedWorkspace(item) else { continue }
                 let created =
                     item["CreatedAt"]?.stringValue.flatMap { ISO8601DateFormatter().date(from: $0) }.map { Int64($0.timeIntervalSince1970 * 1000) }
                     ?? 0
@@ -327,8 +336,7 @@ final class DockerProvider: WorkspaceProvider, Sendable {
         let images = try engine.check(try engine.request("GET", "/images/json?filters=\(filters)", context: context), "list images")
         if case .array(let items)? = images.json {
             for item in items {
-                guard let workspace = item["Labels"]?["molecule.workspace_id"]?.stringValue,
-                    let snapshot = item["Labels"]?["molecule.snapshot_id"]?.stringValue
+                guard let workspace = ownedWorkspace(item), let snapshot = item["Labels"]?["molecule.snapshot_id"]?.stringValue
                 else { continue }
                 let created = Int64((item["Created"]?.numberValue ?? 0) * 1000)
                 resources.append(.init(workspaceId: workspace, kind: .snapshot, ref: snapshot, owner: owner, state: nil, createdAtMs: created))
