@@ -7,35 +7,54 @@ import Testing
 
 /// The conformance suite against every in-tree provider, through its built `.so`.
 @Suite(.serialized) struct ContractSuiteTests {
-    /// The in-tree providers and the contract configuration each ships in `examples/contract/`.
-    static func inTreeProviders() throws -> [(path: String, config: String)] {
+    /// One provider against one backend: its library, its contract configuration in `examples/contract/`, the report's
+    /// label (the parity column) and the environment the configuration is expanded with.
+    struct InTreeProvider: Sendable {
+        var path: String
+        var config: String
+        var label: String?
+        var environment: [String: String] = [:]
+    }
+
+    /// The in-tree providers, each against every backend this run has (scripts/test starts them and sets the variables).
+    static func inTreeProviders() throws -> [InTreeProvider] {
         let examples = TestSupport.repositoryRoot.appendingPathComponent("examples/contract")
         var providers = [
-            (TestSupport.processProviderPath, examples.appendingPathComponent("process.yaml").path),
-            (try TestSupport.cExample(), examples.appendingPathComponent("c-example.yaml").path),
+            InTreeProvider(path: TestSupport.processProviderPath, config: examples.appendingPathComponent("process.yaml").path),
+            InTreeProvider(path: try TestSupport.cExample(), config: examples.appendingPathComponent("c-example.yaml").path),
         ]
-        // The Docker provider needs an engine: scripts/test starts a private one and sets these.
         let environment = ProcessInfo.processInfo.environment
+        let docker = TestSupport.productsDirectory.appendingPathComponent("libProviderDocker.so").path
         if environment["DOCKER_HOST"] != nil, environment["MOLECULE_TEST_IMAGE"] != nil {
-            providers.append(
-                (
-                    TestSupport.productsDirectory.appendingPathComponent("libProviderDocker.so").path,
-                    examples.appendingPathComponent("docker.yaml").path
-                ))
+            providers.append(InTreeProvider(path: docker, config: examples.appendingPathComponent("docker.yaml").path))
         }
-        // The EC2 provider needs moto and a loopback sshd: scripts/test starts both and sets these.
+        // The same Docker provider against Podman's Docker-compatible API: its own parity column.
+        if let podman = environment["MOLECULE_PODMAN_HOST"], environment["MOLECULE_TEST_IMAGE"] != nil {
+            providers.append(
+                InTreeProvider(
+                    path: docker, config: examples.appendingPathComponent("docker.yaml").path, label: "docker (podman)",
+                    environment: ["DOCKER_HOST": podman]))
+        }
         if environment["AWS_ENDPOINT_URL_EC2"] != nil, environment["MOLECULE_EC2_SSH_OVERRIDE"] != nil, environment["MOLECULE_EC2_SSH_KEY"] != nil {
             providers.append(
-                (TestSupport.productsDirectory.appendingPathComponent("libProviderEC2.so").path, examples.appendingPathComponent("ec2.yaml").path))
+                InTreeProvider(
+                    path: TestSupport.productsDirectory.appendingPathComponent("libProviderEC2.so").path,
+                    config: examples.appendingPathComponent("ec2.yaml").path))
         }
         return providers
     }
 
+    static func run(_ provider: InTreeProvider) async throws -> ContractReport {
+        try await run(path: provider.path, config: provider.config, label: provider.label, environment: provider.environment)
+    }
+
     /// Runs the suite; the durability cases do a few cycles only (the CLI runs in scripts/test do them all).
-    static func run(path: String, config: String, filter: String? = nil) async throws -> ContractReport {
+    static func run(
+        path: String, config: String, filter: String? = nil, label: String? = nil, environment overrides: [String: String] = [:]
+    ) async throws -> ContractReport {
         let state = TestSupport.temporaryDirectory("contract")
         defer { try? FileManager.default.removeItem(at: state) }
-        var environment = ProcessInfo.processInfo.environment
+        var environment = ProcessInfo.processInfo.environment.merging(overrides) { _, override in override }
         environment["MOLECULE_CONTRACT_STATE_DIR"] = state.path
         var configuration = try ContractConfiguration.parse(
             try String(contentsOfFile: config, encoding: .utf8), source: config, environment: environment
@@ -43,7 +62,7 @@ import Testing
         configuration.pauseCycles = 3
         configuration.snapshotCycles = 2
         let selection = ContractSelection(filters: filter.map { [$0] } ?? [])
-        return await ContractRunner(launch: ProviderLaunch(path: path), configuration: configuration, selection: selection).run()
+        return await ContractRunner(launch: ProviderLaunch(path: path), configuration: configuration, selection: selection, label: label).run()
     }
 
     @Test func processProviderPassesEveryProfileWithoutASkip() async throws {
@@ -86,12 +105,12 @@ import Testing
     @Test func allInTreeProvidersLoadedInOneProcessEachPass() async throws {
         let providers = try Self.inTreeProviders()
         var registry = ProviderRegistry()
-        for provider in providers { registry.load(path: provider.path, logger: TestSupport.quietLogger) }
+        for path in Set(providers.map(\.path)) { registry.load(path: path, logger: TestSupport.quietLogger) }
         #expect(registry.refusals.isEmpty)
-        #expect(registry.libraries.count == providers.count)
+        #expect(registry.libraries.count == Set(providers.map(\.path)).count)
         // Run the suites concurrently: every provider is live in this one process at the same time.
         let reports = try await withThrowingTaskGroup(of: ContractReport.self) { group in
-            for provider in providers { group.addTask { try await Self.run(path: provider.path, config: provider.config) } }
+            for provider in providers { group.addTask { try await Self.run(provider) } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(reports.count == providers.count)

@@ -9,6 +9,11 @@ import Testing
     static let document = TestSupport.repositoryRoot.appendingPathComponent("docs/parity.md")
     static var updating: Bool { ProcessInfo.processInfo.environment["UPDATE_PARITY"] == "1" }
 
+    /// `docker (podman)` → `docker-podman`.
+    static func fileName(_ label: String) -> String {
+        label.lowercased().map { $0.isLetter || $0.isNumber ? String($0) : "-" }.joined().split(separator: "-").joined(separator: "-")
+    }
+
     static func encode(_ report: ContractReport) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -17,10 +22,10 @@ import Testing
 
     @Test func committedResultsMatchFreshRunsOfEveryInTreeProvider() async throws {
         for provider in try ContractSuiteTests.inTreeProviders() {
-            let report = try await ContractSuiteTests.run(path: provider.path, config: provider.config)
+            let report = try await ContractSuiteTests.run(provider)
             let failed = report.cases.filter { $0.outcome == .failed }
-            #expect(failed.isEmpty, "\(report.provenance.providerName) failed cases: \(failed)")
-            let file = Self.directory.appendingPathComponent("\(report.provenance.providerName).json")
+            #expect(failed.isEmpty, "\(report.label) failed cases: \(failed)")
+            let file = Self.directory.appendingPathComponent("\(Self.fileName(report.label)).json")
             let fresh = try Self.encode(report)
             if Self.updating {
                 try FileManager.default.createDirectory(at: Self.directory, withIntermediateDirectories: true)
