@@ -130,7 +130,8 @@ extension EC2Provider: LogServingProvider {
             let rest = offset <= bytes.count ? Array(bytes[offset...]) : bytes
             return LogsResponse(content: String(decoding: rest, as: UTF8.self), cursor: String(bytes.count))
         }
-        return LogsResponse(content: LogTail.lastLines(of: String(decoding: bytes, as: UTF8.self), requested: request.tailLines), cursor: String(bytes.count))
+        return LogsResponse(
+            content: LogTail.lastLines(of: String(decoding: bytes, as: UTF8.self), requested: request.tailLines), cursor: String(bytes.count))
     }
 }
 

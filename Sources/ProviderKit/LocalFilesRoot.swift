@@ -31,6 +31,13 @@ public struct LocalFilesRoot: Sendable {
         }
     }
 
+    /// The permission bits of what is at an absolute location (not following a link): read_file's `mode`.
+    public static func permissions(at location: String) -> Int? {
+        var status = stat()
+        guard lstat(location, &status) == 0 else { return nil }
+        return Int(status.st_mode & 0o7777)
+    }
+
     /// `relative` observed from the root, component by component.
     public func observe(_ relative: RelativePath) -> FilePolicy.Observation {
         FilePolicy.observe(relative) { components in Self.node(at: path + "/" + components.joined(separator: "/")) }

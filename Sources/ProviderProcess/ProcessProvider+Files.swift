@@ -35,9 +35,8 @@ extension ProcessProvider: FileServingProvider {
             throw ProviderError.invalidArgument("\(path) is \(size) bytes; the limit is \(maximumFileBytes)")
         }
         let data = try Data(contentsOf: URL(fileURLWithPath: location))
-        var status = stat()
-        let mode = lstat(location, &status) == 0 ? Int(status.st_mode & 0o7777) : nil
-        return FileContent(path: path.string, size: Int64(data.count), contentBase64: data.base64EncodedString(), mode: mode)
+        return FileContent(
+            path: path.string, size: Int64(data.count), contentBase64: data.base64EncodedString(), mode: LocalFilesRoot.permissions(at: location))
     }
 
     func writeFile(_ request: WriteFileRequest, context: CallContext) throws -> FileWriteResponse {

@@ -16,10 +16,11 @@ private func parse(_ text: String) throws -> JSONValue {
         let schema = try WireSchema.derive(ProvisionRequest.self)
         #expect(schema.type == .object)
         #expect(schema.required == ["workspace_id"])
-        #expect(Set(schema.properties.keys) == [
-            "workspace_id", "name", "runtime", "tier", "image", "command", "env", "token", "platform_url", "snapshot_id",
-            "options", "seed_archive",
-        ])
+        #expect(
+            Set(schema.properties.keys) == [
+                "workspace_id", "name", "runtime", "tier", "image", "command", "env", "token", "platform_url", "snapshot_id",
+                "options", "seed_archive",
+            ])
         #expect(schema.properties["workspace_id"] == WireSchema(type: .string))
         #expect(schema.properties["tier"] == WireSchema(type: .integer, nullable: true))
         #expect(schema.properties["command"] == WireSchema(type: .array, nullable: true, items: WireSchema(type: .string)))
@@ -54,7 +55,9 @@ private func parse(_ text: String) throws -> JSONValue {
     @Test func dictionariesAndNestedStructs() throws {
         let schema = try WireSchema.derive(ProviderManifest.self)
         #expect(schema.required == ["name", "version", "abi", "verbs"])
-        #expect(schema.properties["abi"] == WireSchema(type: .object, properties: ["min": .init(type: .integer), "max": .init(type: .integer)], required: ["min", "max"]))
+        #expect(
+            schema.properties["abi"]
+                == WireSchema(type: .object, properties: ["min": .init(type: .integer), "max": .init(type: .integer)], required: ["min", "max"]))
         let claim = WireSchema(type: .object, properties: ["contract": .init(type: .integer)], required: ["contract"])
         #expect(schema.properties["verbs"] == WireSchema(type: .object, additionalProperties: .schema(claim)))
         #expect(schema.properties["unsupported"]?.additionalProperties == .schema(WireSchema(type: .string)))
@@ -71,10 +74,11 @@ private func parse(_ text: String) throws -> JSONValue {
 
     @Test func stableJSONText() throws {
         let text = try WireSchema.derive(InspectResponse.self).jsonText()
-        #expect(text == #"{"properties":{"address":{"type":["string","null"]},"ended":{"type":["string","null"]},"#
-            + #""failure":{"type":["string","null"]},"instance_ref":{"type":["string","null"]},"#
-            + #""state":{"enum":["starting","running","paused","stopped","absent"],"type":"string"}},"#
-            + #""required":["state"],"type":"object"}"#)
+        #expect(
+            text == #"{"properties":{"address":{"type":["string","null"]},"ended":{"type":["string","null"]},"#
+                + #""failure":{"type":["string","null"]},"instance_ref":{"type":["string","null"]},"#
+                + #""state":{"enum":["starting","running","paused","stopped","absent"],"type":"string"}},"#
+                + #""required":["state"],"type":"object"}"#)
         #expect(try WireSchema.derive(InspectResponse.self).jsonText() == text)
     }
 
@@ -85,7 +89,9 @@ private func parse(_ text: String) throws -> JSONValue {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             name = try c.decode(String.self, forKey: .name)
             port = try c.decode(Int.self, forKey: .port)
-            guard !name.isEmpty, (1...65535).contains(port) else { throw DecodingError.dataCorruptedError(forKey: .port, in: c, debugDescription: "bad") }
+            guard !name.isEmpty, (1...65535).contains(port) else {
+                throw DecodingError.dataCorruptedError(forKey: .port, in: c, debugDescription: "bad")
+            }
         }
         enum CodingKeys: String, CodingKey { case name, port }
     }
@@ -127,9 +133,13 @@ private func parse(_ text: String) throws -> JSONValue {
         let child = try #require(schema.properties["children"]?.items)
         #expect(child.required == ["name", "children"])
         #expect(child.properties["children"] == WireSchema(type: .array))
-        #expect(child.properties["parent"] == WireSchema(type: .object, nullable: true, properties: [
-            "name": .init(type: .string), "children": .init(type: .array), "parent": .init(nullable: true),
-        ], required: ["name", "children"]))
+        #expect(
+            child.properties["parent"]
+                == WireSchema(
+                    type: .object, nullable: true,
+                    properties: [
+                        "name": .init(type: .string), "children": .init(type: .array), "parent": .init(nullable: true),
+                    ], required: ["name", "children"]))
         #expect(throws: WireSchemaError.self) { try WireSchema.derive(Loop.self, maxDepth: 4) }
     }
 
@@ -140,10 +150,16 @@ private func parse(_ text: String) throws -> JSONValue {
         static var wireSchema: WireSchema { WireSchema(type: .string, description: "#rrggbb") }
         static var wireSchemaPlaceholder: Color? { Color(hex: "#000000") }
     }
-    struct Theme: Decodable { var fg: Color; var bg: Color? }
+    struct Theme: Decodable {
+        var fg: Color
+        var bg: Color?
+    }
 
     struct Slotted: Decodable {
-        enum Slot: UInt32, Decodable, CaseIterable { case seven = 7, nine = 9 }
+        enum Slot: UInt32, Decodable, CaseIterable {
+            case seven = 7
+            case nine = 9
+        }
         var slot: Slot
     }
     /// Swift encodes a dictionary with non-string keys as a flat `[key, value, …]` array: not derivable.
@@ -179,14 +195,16 @@ private func parse(_ text: String) throws -> JSONValue {
     @Test func reportsProblemsWithPaths() throws {
         let diagnose = try WireSchema.derive(DiagnoseResponse.self)
         let value = try parse(#"{"ok":"yes","stages":[{"name":"a","ok":true,"duration_ms":1},{"name":"b","duration_ms":"5","error":3}]}"#)
-        #expect(diagnose.validate(value) == [
-            "/ok: expected boolean, got string",
-            "/stages/1/ok: missing required property",
-            "/stages/1/duration_ms: expected integer, got string",
-            "/stages/1/error: expected string or null, got number",
-        ])
-        #expect(diagnose.validate(try parse(#"{"ok":true,"stages":[{"name":"a","ok":true,"duration_ms":1.5}]}"#))
-            == ["/stages/0/duration_ms: expected integer, got number"])
+        #expect(
+            diagnose.validate(value) == [
+                "/ok: expected boolean, got string",
+                "/stages/1/ok: missing required property",
+                "/stages/1/duration_ms: expected integer, got string",
+                "/stages/1/error: expected string or null, got number",
+            ])
+        #expect(
+            diagnose.validate(try parse(#"{"ok":true,"stages":[{"name":"a","ok":true,"duration_ms":1.5}]}"#))
+                == ["/stages/0/duration_ms: expected integer, got number"])
         #expect(diagnose.validate([]) == ["/: expected object, got array"])
     }
 
@@ -196,10 +214,11 @@ private func parse(_ text: String) throws -> JSONValue {
         #expect(inspect.validate([:]) == ["/state: missing required property"])
 
         let request = try WireSchema.derive(ProvisionRequest.self)
-        #expect(request.validate(["workspace_id": "w", "env": ["A": 1, "a/b": "ok"], "command": ["x", true]]) == [
-            "/command/1: expected string, got boolean",
-            "/env/A: expected string, got number",
-        ])
+        #expect(
+            request.validate(["workspace_id": "w", "env": ["A": 1, "a/b": "ok"], "command": ["x", true]]) == [
+                "/command/1: expected string, got boolean",
+                "/env/A: expected string, got number",
+            ])
 
         var closed = try WireSchema.derive(FileEntry.self)
         closed.additionalProperties = .allowed(false)

@@ -25,11 +25,13 @@ extension ContractCatalogue {
             for contractCase in cases where contractCase.profile == profile {
                 let beyond = contractCase.requires.filter { !profile.closure.compactMap(ContractProfile.named).flatMap(\.verbs).contains($0) }
                 let needs = (beyond.map { "`\($0.wireName)`" } + contractCase.features.map { "feature `\($0.rawValue)`" }).joined(separator: ", ")
-                out += "| `\(contractCase.id)` | \(needs.isEmpty ? "—" : needs) | \(contractCase.summary.replacingOccurrences(of: "|", with: "\\|")) |\n"
+                out +=
+                    "| `\(contractCase.id)` | \(needs.isEmpty ? "—" : needs) | \(contractCase.summary.replacingOccurrences(of: "|", with: "\\|")) |\n"
             }
             if profile == .lifecycle {
                 out += "| `unsupported.<verb>` | an unclaimed verb | it answers exactly `UNSUPPORTED` |\n"
-                out += "| `cleanup.nothing-left` | — | after the run, stop and remove_storage of everything it made leave list_owned without an instance |\n"
+                out +=
+                    "| `cleanup.nothing-left` | — | after the run, stop and remove_storage of everything it made leave list_owned without an instance |\n"
             }
         }
         return out

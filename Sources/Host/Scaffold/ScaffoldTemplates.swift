@@ -3978,9 +3978,8 @@ struct StubBackend: Sendable {
                 throw ProviderError.invalidArgument("\(path) is \(size) bytes; the limit is \(limit)")
             }
             let contents = try Data(contentsOf: URL(fileURLWithPath: location))
-            var status = stat()
-            guard lstat(location, &status) == 0 else { throw ProviderError.internal("\(path) could not be read: errno \(errno)") }
-            return (contents, Int(status.st_mode & 0o7777))
+            guard let mode = LocalFilesRoot.permissions(at: location) else { throw ProviderError.internal("\(path) vanished while it was read") }
+            return (contents, mode)
         }
     }
 

@@ -42,7 +42,8 @@ extension DirectoryProvider: FileServingProvider {
                 throw ProviderError.invalidArgument("\(path) is \(size) bytes; the limit is \(Self.maximumFileBytes)")
             }
             let data = try Data(contentsOf: URL(fileURLWithPath: location))
-            return FileContent(path: path.string, size: Int64(data.count), contentBase64: data.base64EncodedString())
+            return FileContent(
+                path: path.string, size: Int64(data.count), contentBase64: data.base64EncodedString(), mode: LocalFilesRoot.permissions(at: location))
         }
     }
 

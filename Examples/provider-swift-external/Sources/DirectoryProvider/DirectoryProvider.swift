@@ -44,6 +44,7 @@ final class DirectoryProvider: WorkspaceProvider {
             record.state = .running
             try workspace.write(record)
             try workspace.log("workspace \(workspace.id) started: instance \(record.instanceRef)")
+            try workspace.log("workspace \(workspace.id) ready (a directory backend runs nothing)")
             HostServices.current?.emitEvent(type: "instance.started", workspaceId: workspace.id, detail: ["ref": record.instanceRef])
         }
         return ProvisionResponse(instanceRef: record.instanceRef, state: record.instanceState)
