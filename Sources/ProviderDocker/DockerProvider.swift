@@ -182,16 +182,16 @@ final class DockerProvider: WorkspaceProvider, Sendable {
         // Its own hostname, the address it advertises (the engine refuses a hostname with host networking).
         if config.networkMode != "host" { body["Hostname"] = .string(name) }
         if let command = request.command { body["Cmd"] = .array(command.map(JSONValue.string)) }
-        let created = try engine.check(
-            try engine.request("POST", "/containers/create?name=\(name)", body: WireCoding.encode(JSONValue.object(body)), context: context),
-            "create container \(name)"
-        )
-        let id = created.json?["Id"]?.stringValue ?? name
         do {
-            return try finishStart(request, name: name, id: id, seed: seed, context: context)
+            let created = try engine.check(
+                try engine.request("POST", "/containers/create?name=\(name)", body: WireCoding.encode(JSONValue.object(body)), context: context),
+                "create container \(name)"
+            )
+            return try finishStart(request, name: name, id: created.json?["Id"]?.stringValue ?? name, seed: seed, context: context)
         } catch {
-            // A provision that fails (or is cancelled) after the container exists removes it: no instance may outlive
-            // the error that reports it. The volume stays, as stop keeps it.
+            // A provision that fails (or is cancelled) once the create was sent removes the container — the engine may
+            // have made it though the answer never came: no instance may outlive the error that reports it. The volume
+            // stays, as stop keeps it.
             _ = try? engine.request("DELETE", "/containers/\(name)?force=true&v=false", context: context.rollback())
             throw error
         }

@@ -28,6 +28,19 @@ public struct ProviderCallError: Error, Sendable, Hashable, CustomStringConverti
         "provider \(provider) answered \(status.name) to \(verb) without a message"
     }
 
+    /// The Host's own answer to a call the provider did not answer by its deadline (the provider may answer later:
+    /// a ``LateAnswer``).
+    public static func deadlineVerdict(provider: String, verb: Verb, timeout: Duration) -> ProviderCallError {
+        ProviderCallError(
+            status: .deadlineExceeded, message: "provider \(provider) did not answer \(verb) within \(timeout)", provider: provider, verb: verb)
+    }
+
+    /// Whether this is the Host's verdict at the deadline (``deadlineVerdict(provider:verb:timeout:)``), not the
+    /// provider's own answer.
+    public var isDeadlineVerdict: Bool {
+        status == .deadlineExceeded && message.hasPrefix("provider \(provider) did not answer \(verb) within ")
+    }
+
     /// Whether the provider left this error without a message (the Host supplied ``missingMessage(provider:status:verb:)``).
     public var providerGaveNoMessage: Bool {
         message == Self.missingMessage(provider: provider, status: status, verb: verb) || message.allSatisfy(\.isWhitespace)

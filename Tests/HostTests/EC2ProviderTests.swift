@@ -142,18 +142,20 @@ struct EC2ProviderTests {
         defer { try? FileManager.default.removeItem(at: scratch) }
         var configuration = try ContractConfiguration.load(path: TestDatabase.root.appendingPathComponent("examples/contract/ec2.yaml").path)
         configuration.config = EC2Environment.options(owner: owner, scratch: scratch)
+        configuration.pauseCycles = 3  // the CLI run in scripts/test does every cycle
+        configuration.snapshotCycles = 2
         let report = await ContractRunner(launch: ProviderLaunch(path: EC2Environment.library), configuration: configuration).run()
         let failed = report.cases.filter { $0.outcome == .failed }
         #expect(report.passed && failed.isEmpty, "\(failed)")
         #expect(report.verbs.allSatisfy { $0.outcome == .passed }, "\(report.verbs.filter { $0.outcome != .passed })")
         #expect(report.verbs.count == Verb.allCases.count, "the EC2 provider claims \(report.verbs.count) verbs")
-        // moto's view: nothing of this owner still running, no configs volume left; the one snapshot AMI is kept.
+        // moto's view: nothing of this owner still running, no configs volume left; the snapshot AMIs are kept.
         #expect(try EC2Environment.instances(tag: "molecule:owner", owner).isEmpty)
         #expect(try EC2Environment.configsVolumes(tag: "molecule:owner", owner).isEmpty)
         let images =
             try EC2Environment.aws(["describe-images", "--owners", "self", "--filters", "Name=tag:molecule:owner,Values=\(owner)"])["Images"]?
             .arrayValue ?? []
-        #expect(images.count == 1, "\(images.count) snapshot images")
+        #expect(!images.isEmpty, "no snapshot image of the owner: the snapshot cases made some")
         for image in images { if let id = image["ImageId"]?.stringValue { _ = try? EC2Environment.aws(["deregister-image", "--image-id", id]) } }
     }
 

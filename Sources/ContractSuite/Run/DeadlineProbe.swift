@@ -42,7 +42,13 @@ enum DeadlineProbe {
             _ = try await run.stop(id)
             deadline = max(.milliseconds(1), deadline / 4)
         }
-        guard verdict != nil else { return }  // the provider completes faster than any deadline the suite can give it
+        guard let verdict else { return }  // the provider completes faster than any deadline the suite can give it
+        if !verdict.isDeadlineVerdict {
+            // The provider answered in time itself (it saw the deadline coming): that answer is the one to check.
+            try run.expectMessage(verdict, "provision past its deadline")
+            try await expectConsistent(run, id, answered: verdict.status, what: "at its deadline")
+            return
+        }
         // The provider's own answer: it must come within the grace (else the runner is killed, and that is a failure).
         let waitUntil = ContinuousClock.now + grace
         var late: LateAnswer?

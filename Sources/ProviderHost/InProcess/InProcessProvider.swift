@@ -141,7 +141,7 @@ final class InProcessProvider: ProviderBackend {
     }
 
     private func deadlineError(_ verb: Verb, _ timeout: Duration) -> ProviderCallError {
-        ProviderCallError(status: .deadlineExceeded, message: "provider \(name) did not answer \(verb) within \(timeout)", provider: name, verb: verb)
+        .deadlineVerdict(provider: name, verb: verb, timeout: timeout)
     }
 
     /// Calls `verb` on the calling thread, blocking it, with no deadline timer (benchmarks only).

@@ -146,14 +146,7 @@ final class RunnerConnection: Sendable {
                 }
                 // One timer per call; only a call that overran gets a second, for the kill after the grace.
                 let answerAtDeadline = DeadlineWatchdog.shared.schedule(at: deadline) { [self] in
-                    pending.answer(
-                        .failure(
-                            ProviderCallError(
-                                status: .deadlineExceeded, message: "provider \(provider) did not answer \(verb) within \(timeout)",
-                                provider: provider, verb: verb
-                            )
-                        )
-                    )
+                    pending.answer(.failure(.deadlineVerdict(provider: provider, verb: verb, timeout: timeout)))
                     let killAfterGrace = DeadlineWatchdog.shared.schedule(at: deadline &+ killGrace) { [self] in
                         guard state.withLock({ $0.calls[id] }) != nil else { return }
                         kill(reason: "was killed: \(verb) overran its deadline (\(timeout)) by more than the kill grace and ignored is_cancelled")
