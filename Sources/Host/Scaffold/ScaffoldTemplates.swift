@@ -100,7 +100,8 @@ Needs only a C11 compiler and make:
       molecule-host contract --provider ./lib__PROVIDER__.so --config contract.yaml --profile core
 
 or `./ci.sh` (build, `make check`, the suite; set `MOLECULE_HOST` to the molecule-host binary if it is not on
-`PATH`). Every claimed verb's cases must pass; cases needing verbs you do not claim are reported as skipped. When you
+`PATH`). Every case of `core` (and of `lifecycle`, which it includes) must pass: a profile has no skips, and a case is
+not applicable only when the manifest does not claim a verb or declare a feature it needs. When you
 replace the stub, change `config` and `unreachable` in `contract.yaml` to your backend's settings, and drop
 `files_root` unless this machine can reach a workspace's files directly (the `files.links` case plants its links
 there; without it, the workload's command must plant them).
@@ -3737,10 +3738,12 @@ which is:
 
     swift build
     MOLECULE_CONTRACT_STATE_DIR=$(mktemp -d) molecule-host contract --provider .build/debug/lib__TYPE__Provider.so \
-      --config contract.yaml --profile core --junit reports/contract.xml --json reports/contract.json
+      --config contract.yaml --profile core --junit reports/contract.xml --report reports/contract.json
 
-Every case of the profile must pass; cases for verbs the provider does not claim report skipped, and each unclaimed
-verb must answer `UNSUPPORTED`. `--filter TEXT` runs the cases whose id contains `TEXT`;
+Every case of `core` (and of `lifecycle`, which it includes) must pass: a profile has no skips, and a case is
+not applicable only when the manifest does not claim a verb or declare a feature it needs. Claim more verbs (pause,
+snapshot, …) and run without `--profile` to earn those profiles too; every unclaimed verb must answer `UNSUPPORTED`.
+`--filter ID` (a case id, an id prefix such as `files.`, or a tag such as `logs`) runs only those cases;
 `molecule-host providers inspect .build/debug/lib__TYPE__Provider.so` prints the manifest.
 
 ## Use it
