@@ -85,8 +85,10 @@ struct ContractCommand: AsyncParsableCommand {
             )
             throw ExitCode(2)
         }
-        let runner = ContractRunner(launch: launch, configuration: configuration, selection: selection, failFast: failFast, label: label) { line in
-            print(line)
+        let runner = ContractRunner(launch: launch, configuration: configuration, selection: selection, failFast: failFast, label: label) {
+            line in
+            // Written at once, not through stdio's buffer: a CI log or a pipe shows each case as it finishes.
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
         let interruption = SignalInterruption { signal in
             // SIGTERM/SIGINT: the partial report, then a failing exit (the runner process dies with this one).
