@@ -182,17 +182,21 @@ final class DockerProvider: WorkspaceProvider, Sendable {
         // Its own hostname, the address it advertises (the engine refuses a hostname with host networking).
         if config.networkMode != "host" { body["Hostname"] = .string(name) }
         if let command = request.command { body["Cmd"] = .array(command.map(JSONValue.string)) }
+        // The create is never cut off by the caller's deadline: the engine goes on with a create whose answer was
+        // abandoned, and the container would appear after any rollback. It has a bound of its own (a detached
+        // context's), and the caller's cancellation is honoured as soon as it answers.
+        let created = try engine.check(
+            try engine.request(
+                "POST", "/containers/create?name=\(name)", body: WireCoding.encode(JSONValue.object(body)), context: context.detached()),
+            "create container \(name)"
+        )
         do {
-            let created = try engine.check(
-                try engine.request("POST", "/containers/create?name=\(name)", body: WireCoding.encode(JSONValue.object(body)), context: context),
-                "create container \(name)"
-            )
+            try context.checkDeadline("creating container \(name)")
             return try finishStart(request, name: name, id: created.json?["Id"]?.stringValue ?? name, seed: seed, context: context)
         } catch {
-            // A provision that fails (or is cancelled) once the create was sent removes the container — the engine may
-            // have made it though the answer never came: no instance may outlive the error that reports it. The volume
-            // stays, as stop keeps it.
-            _ = try? engine.request("DELETE", "/containers/\(name)?force=true&v=false", context: context.rollback())
+            // A provision that fails (or is cancelled) once the container exists removes it: no instance may outlive
+            // the error that reports it. The volume stays, as stop keeps it.
+            _ = try? engine.request("DELETE", "/containers/\(name)?force=true&v=false", context: context.detached())
             throw error
         }
     }

@@ -29,9 +29,10 @@ public struct CallContext: @unchecked Sendable {
     /// A context for calling a provider's Swift methods directly (tests, benchmarks): no deadline, never cancelled.
     public static func direct(_ verb: Verb) -> CallContext { CallContext(verb: verb, call: nil) }
 
-    /// A context for undoing what this call started once it failed or was cancelled (a half-made instance must not
-    /// outlive the error that reports it): not cancelled with the call, bounded by its own `seconds`.
-    public func rollback(seconds: UInt64 = 10) -> CallContext {
+    /// A context not cancelled with the call, bounded by its own `seconds`: for a backend step that must not be
+    /// abandoned half-way (an engine finishes a create whose answer nobody waits for), and for undoing what a call
+    /// started once it failed or was cancelled (a half-made instance must not outlive the error that reports it).
+    public func detached(seconds: UInt64 = 10) -> CallContext {
         CallContext(verb: verb, callId: callId, deadline: MonotonicClock.now() &+ seconds &* 1_000_000_000)
     }
 

@@ -118,6 +118,8 @@ import Testing
     static let providerAccessAllowed = [
         "Sources/ProviderHost/", "Sources/HostDispatch/", "Sources/ContractSuite/", "Sources/Host/Commands/ContractCommand.swift",
         "Sources/Host/Commands/ProvidersCommand.swift", "Benchmarks/",
+        // The provider kit's templates: the text of provider projects `providers new` writes, not Host code.
+        "Sources/Host/Scaffold/ScaffoldTemplates.swift",
     ]
 
     /// Files outside the dispatcher (and the provider tools) that import the loader or touch provider instances.
