@@ -230,7 +230,10 @@ final class EC2Provider: WorkspaceProvider, Sendable {
             let token = Self.clientToken(workspaceId: workspaceId, owner: config.owner, generation: generation)
             let document: XMLNode
             do throws(EC2Error) {
-                document = try client.attempt("RunInstances", parameters + [("ClientToken", token)], context: context)
+                // Never cut off by the caller's deadline: EC2 goes on with a RunInstances whose answer was abandoned, and
+                // the instance would run with nobody to terminate it. Bounded on its own; the caller's cancellation is
+                // honoured by the next step, whose failure terminates the instance.
+                document = try client.attempt("RunInstances", parameters + [("ClientToken", token)], context: context.detached())
             } catch  where error.failure.reason == .idempotentParameterMismatch {
                 let holder = try client.call("DescribeInstances", [("Filter.1.Name", "client-token"), ("Filter.1.Value.1", token)], context: context)
                 if let live = EC2Instance.all(in: holder).first(where: \.isLive) { return live }
