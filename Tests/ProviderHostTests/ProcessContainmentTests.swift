@@ -148,9 +148,9 @@ import Testing
         var baseline = Duration.zero
         for _ in 0..<5 { baseline = max(baseline, try await fileRoundTrip()) }
         // 200 MB held in a shell variable against 32 MiB; 3000 sleeps against 64 processes (bounded either way).
-        _ = try await fixture.provision("hog", ["/bin/sh", "-c", "x=$(head -c 200000000 /dev/zero | tr '\\0' a); sleep 600"], tier: 1)
+        _ = try await fixture.provision("hog", ["/bin/sh", "-c", "sleep 1; x=$(head -c 200000000 /dev/zero | tr '\\0' a); sleep 600"], tier: 1)
         _ = try await fixture.provision(
-            "flood", ["/bin/sh", "-c", "i=0; while [ $i -lt 3000 ]; do sleep 601 & i=$((i+1)); done; wait"], tier: 1)
+            "flood", ["/bin/sh", "-c", "sleep 1; i=0; while [ $i -lt 3000 ]; do sleep 601 & i=$((i+1)); done; wait"], tier: 1)
         var worst = Duration.zero
         var ended: [String: String] = [:]
         let deadline = ContinuousClock.now + .seconds(60)
