@@ -1,3 +1,5 @@
+import Foundation
+
 /// Which cases a run is limited to: `--filter` terms and `--profile` ids. Empty: the complete suite (the only run
 /// that makes a conformance claim). A case runs when it matches a filter term (if any are given) and belongs to a
 /// selected profile (if any are given); the others are reported not run, never failed.
@@ -8,8 +10,8 @@ public struct ContractSelection: Sendable, Hashable {
     public var profiles: [String]
 
     public init(filters: [String] = [], profiles: [String] = []) {
-        self.filters = filters.flatMap { $0.split(separator: ",").map { String($0).trimmingSpaces } }.filter { !$0.isEmpty }
-        self.profiles = profiles.flatMap { $0.split(separator: ",").map { String($0).trimmingSpaces } }.filter { !$0.isEmpty }
+        self.filters = filters.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+        self.profiles = profiles.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
     }
 
     public var isEmpty: Bool { filters.isEmpty && profiles.isEmpty }
@@ -35,14 +37,5 @@ public struct ContractSelection: Sendable, Hashable {
             if term.hasSuffix("*") { return id.hasPrefix(String(term.dropLast())) }
             return term.hasSuffix(".") && id.hasPrefix(term)
         }
-    }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var text = Substring(self)
-        while text.first == " " { text = text.dropFirst() }
-        while text.last == " " { text = text.dropLast() }
-        return String(text)
     }
 }
