@@ -11,6 +11,8 @@ public struct ProviderIdentity: Sendable, Hashable, Codable {
     public var manifestJSON: String
     /// The negotiated ABI version.
     public var abiVersion: UInt32
+    /// The negotiated minor of ``abiVersion`` (a provider built against the 1.0 header speaks 0).
+    public var abiMinor: UInt32
     /// Whether the manifest was also embedded as an ELF note.
     public var hasManifestNote: Bool
     /// Wall time of validate + dlopen + negotiate, nanoseconds.

@@ -12,6 +12,8 @@ import ProviderWire
 public final class ProviderLibrary: @unchecked Sendable {
     /// The ABI versions this Host speaks.
     public static let hostABIRange: ClosedRange<UInt32> = 1...MP_ABI_VERSION
+    /// The highest minor of `MP_ABI_VERSION` this Host speaks.
+    public static let hostABIMinor: UInt32 = MP_ABI_MINOR
 
     /// The path it was loaded from.
     public let path: String
@@ -23,6 +25,8 @@ public final class ProviderLibrary: @unchecked Sendable {
     public let manifestJSON: String
     /// The negotiated ABI version.
     public let abiVersion: UInt32
+    /// The negotiated minor of ``abiVersion``: the table has slots for ``Verb/verbs(upToMinor:)`` only.
+    public let abiMinor: UInt32
     /// Whether the manifest was also embedded as an ELF note (readable before loading).
     public let hasManifestNote: Bool
     /// Wall time of validate + dlopen + negotiate, nanoseconds.
@@ -42,19 +46,22 @@ public final class ProviderLibrary: @unchecked Sendable {
         logger: Logger = Logger(label: "molecule.providers"),
         eventSink: ProviderEventSink? = nil,
         logSink: ProviderLogSink? = nil,
-        timeout: Duration = .seconds(10)
+        timeout: Duration = .seconds(10),
+        hostMinor: UInt32 = hostABIMinor
     ) throws(ProviderLoadError) -> ProviderLibrary {
         let outcome = BoundedWait.run(timeout: timeout, label: "molecule-load") { () -> Result<ProviderLibrary, ProviderLoadError> in
             do throws(ProviderLoadError) {
-                return .success(try loadNow(path: path, logger: logger, eventSink: eventSink, logSink: logSink))
+                return .success(try loadNow(path: path, logger: logger, eventSink: eventSink, logSink: logSink, hostMinor: hostMinor))
             } catch { return .failure(error) }
         }
         guard let outcome else { throw .timedOut(path: path, phase: "loading (library constructors and negotiate)", timeout: "\(timeout)") }
         return try outcome.get()
     }
 
+    /// `hostMinor` below this Host's own plays an older Host (a 1.0 Host's offer, answer and table end before the
+    /// 1.1 fields): how the tests prove that a newer provider is downgraded or refused cleanly by an older Host.
     private static func loadNow(
-        path: String, logger: Logger, eventSink: ProviderEventSink?, logSink: ProviderLogSink?
+        path: String, logger: Logger, eventSink: ProviderEventSink?, logSink: ProviderLogSink?, hostMinor: UInt32
     ) throws(ProviderLoadError) -> ProviderLibrary {
         let started = MonotonicClock.now()
         let path = URL(fileURLWithPath: path).standardizedFileURL.path
@@ -81,14 +88,21 @@ public final class ProviderLibrary: @unchecked Sendable {
                 logger.debug("provider event", metadata: ["provider": "\(event.provider)", "event": "\(text)"])
             }
         let services = HostServicesBridge.make(label: URL(fileURLWithPath: path).lastPathComponent, logger: logger, sink: sink, logSink: logSink)
+        let older = hostMinor < hostABIMinor
         var offer = mp_host_offer()
-        offer.struct_size = UInt32(MemoryLayout<mp_host_offer>.size)
+        offer.struct_size = UInt32(older ? MemoryLayout<mp_host_offer>.offset(of: \.abi_minor)! : MemoryLayout<mp_host_offer>.size)
         offer.abi_min = hostABIRange.lowerBound
         offer.abi_max = hostABIRange.upperBound
+        offer.abi_minor = hostMinor
         offer.services = UnsafePointer(services.table)
         var answer = mp_provider_answer()
-        answer.struct_size = UInt32(MemoryLayout<mp_provider_answer>.size)
+        answer.struct_size = UInt32(older ? MemoryLayout<mp_provider_answer>.offset(of: \.abi_minor)! : MemoryLayout<mp_provider_answer>.size)
         let status = negotiate(&offer, &answer)
+        // Only what lies within the answer's size counts (a provider writing past it is not believed).
+        let minor = older ? 0 : answer.abi_minor
+        guard minor <= hostMinor else {
+            throw .incompatibleTable(path: path, reason: "chose ABI minor 1.\(minor), above the 1.\(hostMinor) this Host offered")
+        }
         let providerRange = answer.abi_min...max(answer.abi_min, answer.abi_max)
         if status == ProviderStatus.unsupported.rawValue || !providerRange.overlaps(hostABIRange) {
             throw .abiMismatch(path: path, provider: providerRange, host: hostABIRange)
@@ -107,17 +121,24 @@ public final class ProviderLibrary: @unchecked Sendable {
         }
         let manifestJSON = String(decoding: UnsafeRawBufferPointer(start: manifestPointer, count: manifestLength), as: UTF8.self)
         let manifest = try decodeManifest(manifestJSON, path: path)
-        if let noteJSON = note.manifestJSON, (try? decodeManifest(noteJSON, path: path)) != manifest {
+        // The note describes the provider's newest table; a downgraded answer must match it as that minor reads it.
+        if let noteJSON = note.manifestJSON,
+            (try? decodeManifest(noteJSON, path: path))?.limited(toMinor: minor) != manifest.limited(toMinor: minor)
+        {
             throw .malformedManifest(path: path, reason: "the ELF note differs from the manifest returned by negotiation")
         }
         guard manifest.abi.min == answer.abi_min, manifest.abi.max == answer.abi_max else {
             throw .malformedManifest(path: path, reason: "manifest ABI range differs from the negotiated range")
         }
-        let vtable = try copyTable(tablePointer, path: path)
-        try checkClaims(manifest, vtable, path: path)
+        guard (manifest.abi.minor ?? 0) == minor else {
+            throw .malformedManifest(
+                path: path, reason: "manifest describes ABI 1.\(manifest.abi.minor ?? 0) but negotiation answered minor 1.\(minor)")
+        }
+        let vtable = try copyTable(tablePointer, path: path, minor: minor)
+        try checkClaims(manifest, vtable, path: path, minor: minor)
 
         let library = ProviderLibrary(
-            path: path, manifest: manifest, manifestJSON: manifestJSON, abiVersion: answer.abi_chosen,
+            path: path, manifest: manifest, manifestJSON: manifestJSON, abiVersion: answer.abi_chosen, abiMinor: minor,
             hasManifestNote: note.manifestJSON != nil, loadNanoseconds: MonotonicClock.now() - started, vtable: vtable,
             services: services, logger: logger
         )
@@ -125,13 +146,14 @@ public final class ProviderLibrary: @unchecked Sendable {
     }
 
     private init(
-        path: String, manifest: ProviderManifest, manifestJSON: String, abiVersion: UInt32, hasManifestNote: Bool,
+        path: String, manifest: ProviderManifest, manifestJSON: String, abiVersion: UInt32, abiMinor: UInt32, hasManifestNote: Bool,
         loadNanoseconds: UInt64, vtable: mp_vtable, services: HostServicesBridge, logger: Logger
     ) {
         self.path = path
         self.manifest = manifest
         self.manifestJSON = manifestJSON
         self.abiVersion = abiVersion
+        self.abiMinor = abiMinor
         self.hasManifestNote = hasManifestNote
         self.loadNanoseconds = loadNanoseconds
         self.vtable = vtable
@@ -145,13 +167,16 @@ public final class ProviderLibrary: @unchecked Sendable {
     /// What the Host knows of this library, as a value (the same whether it is loaded here or in a runner).
     public var identity: ProviderIdentity {
         ProviderIdentity(
-            path: path, manifest: manifest, manifestJSON: manifestJSON, abiVersion: abiVersion, hasManifestNote: hasManifestNote,
+            path: path, manifest: manifest, manifestJSON: manifestJSON, abiVersion: abiVersion, abiMinor: abiMinor,
+            hasManifestNote: hasManifestNote,
             loadNanoseconds: loadNanoseconds, supportedVerbs: supportedVerbs
         )
     }
 
     func slot(_ verb: Verb) -> mp_verb_fn? {
-        withUnsafeBytes(of: vtable.verbs) { $0.bindMemory(to: mp_verb_fn?.self)[Int(verb.rawValue)] }
+        // Never a slot the negotiated minor does not have (copyTable zeroed them; this says so again).
+        guard verb.sinceMinor <= abiMinor else { return nil }
+        return withUnsafeBytes(of: vtable.verbs) { $0.bindMemory(to: mp_verb_fn?.self)[Int(verb.rawValue)] }
     }
 
     // MARK: Validation
@@ -167,10 +192,12 @@ public final class ProviderLibrary: @unchecked Sendable {
         return manifest
     }
 
-    /// Copies the provider's table, accepting a larger (newer) one only if the bytes this Host does not know are zero.
-    static func copyTable(_ pointer: UnsafePointer<mp_vtable>, path: String) throws(ProviderLoadError) -> mp_vtable {
+    /// Copies the provider's table, accepting a larger (newer) one only if the bytes beyond the negotiated minor's
+    /// table are zero: a non-NULL slot there is a verb the provider did not negotiate, which this Host refuses.
+    static func copyTable(_ pointer: UnsafePointer<mp_vtable>, path: String, minor: UInt32) throws(ProviderLoadError) -> mp_vtable {
         let declared = Int(pointer.pointee.struct_size)
-        let known = MemoryLayout<mp_vtable>.size
+        let slots = MemoryLayout<mp_vtable>.offset(of: \mp_vtable.verbs)!
+        let known = slots + Verb.verbs(upToMinor: minor).count * MemoryLayout<mp_verb_fn?>.stride
         let minimum = MemoryLayout<mp_vtable>.offset(of: \mp_vtable.verbs)!
         guard declared >= minimum else {
             throw .incompatibleTable(path: path, reason: "struct_size \(declared) is smaller than the \(minimum)-byte minimum")
@@ -186,8 +213,9 @@ public final class ProviderLibrary: @unchecked Sendable {
             if let index = extra.firstIndex(where: { $0 != 0 }) {
                 throw .incompatibleTable(
                     path: path,
-                    reason: "struct_size \(declared) exceeds this Host's \(known) and byte \(known + index) is non-zero "
-                        + "(a newer verb this Host cannot call); upgrade the Host or rebuild the provider for ABI \(MP_ABI_VERSION)"
+                    reason: "struct_size \(declared) exceeds the \(known) bytes of an ABI 1.\(minor) table and byte \(known + index) is "
+                        + "non-zero (a verb of a later minor than the 1.\(minor) negotiated, which this Host will not call); answer "
+                        + "the table of the negotiated minor, or upgrade the Host"
                 )
             }
         }
@@ -202,9 +230,12 @@ public final class ProviderLibrary: @unchecked Sendable {
         return table
     }
 
-    static func checkClaims(_ manifest: ProviderManifest, _ table: mp_vtable, path: String) throws(ProviderLoadError) {
+    static func checkClaims(_ manifest: ProviderManifest, _ table: mp_vtable, path: String, minor: UInt32) throws(ProviderLoadError) {
         let slots = withUnsafeBytes(of: table.verbs) { Array($0.bindMemory(to: mp_verb_fn?.self)) }
-        for verb in Verb.allCases {
+        for verb in Verb.allCases where verb.sinceMinor > minor && manifest.verbs[verb.wireName] != nil {
+            throw .malformedManifest(path: path, reason: "claims verb \(verb) of ABI 1.\(verb.sinceMinor) but negotiated 1.\(minor)")
+        }
+        for verb in Verb.verbs(upToMinor: minor) {
             let claimed = manifest.verbs[verb.wireName] != nil
             let present = slots[Int(verb.rawValue)] != nil
             if claimed && !present { throw .malformedManifest(path: path, reason: "claims verb \(verb) but its slot is NULL") }
@@ -212,7 +243,7 @@ public final class ProviderLibrary: @unchecked Sendable {
         }
         let known = Set(Verb.allCases.map(\.wireName))
         if let unknown = manifest.verbs.keys.sorted().first(where: { !known.contains($0) }) {
-            throw .malformedManifest(path: path, reason: "claims verb \"\(unknown)\", unknown to ABI \(MP_ABI_VERSION)")
+            throw .malformedManifest(path: path, reason: "claims verb \"\(unknown)\", unknown to ABI \(MP_ABI_VERSION).\(MP_ABI_MINOR)")
         }
     }
 

@@ -31,7 +31,7 @@ public struct ProviderRegistry: Sendable {
                 "provider loaded",
                 metadata: [
                     "provider": "\(library.manifest.name)", "version": "\(library.manifest.version)", "path": "\(library.path)",
-                    "abi": "\(library.abiVersion)", "verbs": "\(library.supportedVerbs.map(\.wireName).joined(separator: ","))",
+                    "abi": "\(library.abiVersion).\(library.abiMinor)", "verbs": "\(library.supportedVerbs.map(\.wireName).joined(separator: ","))",
                 ]
             )
             return .success(library)

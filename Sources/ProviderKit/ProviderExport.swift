@@ -22,12 +22,20 @@ import Glibc
 public enum ProviderExport {
     /// The ABI versions this ProviderKit speaks.
     public static let abiRange = ProviderManifest.ABIRange(min: 1, max: 1)
+    /// The highest minor of ABI 1 this ProviderKit speaks (a Host offering less gets that minor's table).
+    public static let abiMinor = MP_ABI_MINOR
 
     struct State: @unchecked Sendable {
         var type: (any WorkspaceProvider.Type)?
         var services: HostServices?
-        var manifest: UnsafeMutablePointer<CChar>?
-        var vtable: UnsafeMutablePointer<mp_vtable>?
+        /// Per negotiated minor: the manifest and table answered.
+        var tables: [UInt32: Table] = [:]
+    }
+
+    /// A manifest and function table answered for one minor; both live for the lifetime of the process.
+    struct Table: @unchecked Sendable {
+        let manifest: UnsafeMutablePointer<CChar>
+        let vtable: UnsafeMutablePointer<mp_vtable>
     }
 
     static let state = Mutex(State())
@@ -45,27 +53,37 @@ public enum ProviderExport {
         let host = ProviderManifest.ABIRange(min: offer.pointee.abi_min, max: offer.pointee.abi_max)
         guard host.overlaps(abiRange) else { return ProviderStatus.unsupported.rawValue }
         let chosen = min(host.max, abiRange.max)
+        // A 1.0 Host's offer ends before `abi_minor`: it speaks minor 0, and gets the 1.0 table and manifest.
+        let hostMinor = SizedStruct.read(offer, declaredSize: offer.pointee.struct_size, \.abi_minor) ?? 0
+        let minor = min(hostMinor, abiMinor)
 
-        let (manifest, vtable) = state.withLock { state -> (UnsafeMutablePointer<CChar>, UnsafeMutablePointer<mp_vtable>) in
+        let table = state.withLock { state -> Table in
             if let services = offer.pointee.services { state.services = HostServices(table: services) }
-            if let manifest = state.manifest, let vtable = state.vtable { return (manifest, vtable) }
+            if let made = state.tables[minor] { return made }
             state.type = type
             // Both live for the lifetime of the process: the Host never unloads a provider.
-            let manifest = strdup(manifestJSON(for: type))!
+            let manifest = strdup(manifestJSON(for: type, minor: minor))!
             let vtable = UnsafeMutablePointer<mp_vtable>.allocate(capacity: 1)
-            vtable.initialize(to: makeVTable(for: type))
-            state.manifest = manifest
-            state.vtable = vtable
-            return (manifest, vtable)
+            vtable.initialize(to: makeVTable(for: type, minor: minor))
+            let made = Table(manifest: manifest, vtable: vtable)
+            state.tables[minor] = made
+            return made
         }
+        let (manifest, vtable) = (table.manifest, table.vtable)
         SizedStruct.write(answer, declaredSize: size, \.abi_chosen, chosen)
         SizedStruct.write(answer, declaredSize: size, \.manifest_json, UnsafePointer(manifest))
         SizedStruct.write(answer, declaredSize: size, \.vtable, UnsafePointer(vtable))
+        SizedStruct.write(answer, declaredSize: size, \.abi_minor, minor)
         return ProviderStatus.ok.rawValue
     }
 
+    /// The size of an ABI 1.`minor` function table: the fixed fields and that minor's verb slots.
+    public static func tableSize(minor: UInt32) -> Int {
+        MemoryLayout<mp_vtable>.offset(of: \mp_vtable.verbs)! + Verb.verbs(upToMinor: minor).count * MemoryLayout<mp_verb_fn?>.stride
+    }
+
     /// The verbs `type` implements, derived from the capability protocols it adopts.
-    public static func claimedVerbs(of type: any WorkspaceProvider.Type) -> [Verb] {
+    public static func claimedVerbs(of type: any WorkspaceProvider.Type, minor: UInt32 = abiMinor) -> [Verb] {
         var verbs: [Verb] = [.describe, .provision, .stop, .inspect, .listOwned]
         if type is any PausingProvider.Type { verbs += [.pause, .resume] }
         if type is any SnapshottingProvider.Type { verbs += [.snapshot, .restore] }
@@ -74,42 +92,44 @@ public enum ProviderExport {
         if type is any LogServingProvider.Type { verbs += [.logs] }
         if type is any DiagnosingProvider.Type { verbs += [.diagnose] }
         if type is any StorageOwningProvider.Type { verbs += [.removeStorage] }
-        return verbs.sorted { $0.rawValue < $1.rawValue }
+        if type is any ExecutingProvider.Type { verbs += [.exec] }
+        if type is any SessionHostingProvider.Type { verbs += [.sessionOpen, .sessionWrite, .sessionRead, .sessionResize, .sessionClose] }
+        return verbs.filter { $0.sinceMinor <= minor }.sorted { $0.rawValue < $1.rawValue }
     }
 
     /// The manifest `type` exports.
-    public static func manifest(for type: any WorkspaceProvider.Type) -> ProviderManifest {
-        let claimed = claimedVerbs(of: type)
+    public static func manifest(for type: any WorkspaceProvider.Type, minor: UInt32 = abiMinor) -> ProviderManifest {
+        let claimed = claimedVerbs(of: type, minor: minor)
         var reasons: [String: String] = [:]
-        for verb in Verb.allCases where !claimed.contains(verb) {
+        for verb in Verb.verbs(upToMinor: minor) where !claimed.contains(verb) {
             reasons[verb.wireName] = type.unsupportedReasons[verb.wireName] ?? "not implemented by \(type.name)"
         }
         return ProviderManifest(
             name: type.name,
             version: type.version,
             summary: type.summary.isEmpty ? nil : type.summary,
-            abi: abiRange,
+            abi: ProviderManifest.ABIRange(min: abiRange.min, max: abiRange.max, minor: minor == 0 ? nil : minor),
             verbs: Dictionary(uniqueKeysWithValues: claimed.map { ($0.wireName, .init(contract: $0.contractVersion)) }),
             unsupported: reasons.isEmpty ? nil : reasons,
             features: type.features.isEmpty ? nil : type.features.map(\.rawValue).sorted()
         )
     }
 
-    static func manifestJSON(for type: any WorkspaceProvider.Type) -> String {
-        let bytes = (try? WireCoding.encode(manifest(for: type))) ?? []
+    static func manifestJSON(for type: any WorkspaceProvider.Type, minor: UInt32) -> String {
+        let bytes = (try? WireCoding.encode(manifest(for: type, minor: minor))) ?? []
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    static func makeVTable(for type: any WorkspaceProvider.Type) -> mp_vtable {
+    static func makeVTable(for type: any WorkspaceProvider.Type, minor: UInt32) -> mp_vtable {
         var table = mp_vtable()
-        table.struct_size = UInt32(MemoryLayout<mp_vtable>.size)
+        table.struct_size = UInt32(tableSize(minor: minor))
         table.create = { config, err in ProviderExport.create(config, err) }
         table.destroy = { instance in
             guard let instance else { return }
             Unmanaged<InstanceBox>.fromOpaque(UnsafeRawPointer(instance)).release()
         }
         table.free_result = { result in ProviderExport.freeResult(result) }
-        let claimed = Set(claimedVerbs(of: type))
+        let claimed = Set(claimedVerbs(of: type, minor: minor))
         withUnsafeMutablePointer(to: &table.verbs) { tuple in
             tuple.withMemoryRebound(to: mp_verb_fn?.self, capacity: Int(MP_VERB_COUNT.rawValue)) { slots in
                 for verb in Verb.allCases {
@@ -141,6 +161,12 @@ public enum ProviderExport {
         { invoke(.listOwned, $0, $1, $2, $3) },
         { invoke(.diagnose, $0, $1, $2, $3) },
         { invoke(.removeStorage, $0, $1, $2, $3) },
+        { invoke(.exec, $0, $1, $2, $3) },
+        { invoke(.sessionOpen, $0, $1, $2, $3) },
+        { invoke(.sessionWrite, $0, $1, $2, $3) },
+        { invoke(.sessionRead, $0, $1, $2, $3) },
+        { invoke(.sessionResize, $0, $1, $2, $3) },
+        { invoke(.sessionClose, $0, $1, $2, $3) },
     ]
 
     static func create(_ config: mp_bytes, _ err: UnsafeMutablePointer<mp_result>?) -> OpaquePointer? {
@@ -291,6 +317,22 @@ final class InstanceBox: Sendable {
             return try WireCoding.encode(
                 capability((any StorageOwningProvider).self).removeStorage(decode(WorkspaceRef.self), context: context)
             )
+        case .exec:
+            return try WireCoding.encode(capability((any ExecutingProvider).self).exec(decode(ExecRequest.self), context: context))
+        case .sessionOpen:
+            return try WireCoding.encode(
+                capability((any SessionHostingProvider).self).sessionOpen(decode(SessionOpenRequest.self), context: context))
+        case .sessionWrite:
+            return try WireCoding.encode(
+                capability((any SessionHostingProvider).self).sessionWrite(decode(SessionWriteRequest.self), context: context))
+        case .sessionRead:
+            return try WireCoding.encode(
+                capability((any SessionHostingProvider).self).sessionRead(decode(SessionReadRequest.self), context: context))
+        case .sessionResize:
+            return try WireCoding.encode(
+                capability((any SessionHostingProvider).self).sessionResize(decode(SessionResizeRequest.self), context: context))
+        case .sessionClose:
+            return try WireCoding.encode(capability((any SessionHostingProvider).self).sessionClose(decode(SessionRef.self), context: context))
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import ProviderWire
 
 /// A workspace backend written in Swift. Conform, then export it with one call (see ``ProviderExport``).
@@ -83,4 +84,61 @@ public protocol DiagnosingProvider: WorkspaceProvider {
 /// `remove_storage`: delete what `stop` kept.
 public protocol StorageOwningProvider: WorkspaceProvider {
     func removeStorage(_ request: WorkspaceRef, context: CallContext) throws -> RemoveStorageResponse
+}
+
+/// `exec` (ABI 1.1): runs a command to completion in a running workspace. Validate with ``ExecPlan``; keep output
+/// with ``OutputCapture``. A command still running at its timeout, at the call's cancellation or at `stop` is killed.
+public protocol ExecutingProvider: WorkspaceProvider {
+    func exec(_ request: ExecRequest, context: CallContext) throws -> ExecResponse
+}
+
+/// The session verbs (ABI 1.1): interactive commands on a pseudo-terminal. A conforming type starts the command
+/// (``openSession(_:size:workspaceId:output:context:)``); ``SessionTable`` and ``SessionOutput`` do the rest — the
+/// same ids, bounds, cursor semantics and errors on every backend. `stop` must call
+/// ``SessionTable/closeAll(workspaceId:)``.
+public protocol SessionHostingProvider: WorkspaceProvider {
+    /// This instance's open sessions.
+    var sessions: SessionTable { get }
+    /// Starts `plan.argv` in the running workspace on a pty of `size`, its output appended to `output` by a reader the
+    /// backend runs, which calls ``SessionOutput/finish(exitCode:)`` when the command ends.
+    func openSession(
+        _ plan: ExecPlan, size: PtySize, workspaceId: String, output: SessionOutput, context: CallContext
+    ) throws
+        -> any SessionChannel
+}
+
+extension SessionHostingProvider {
+    public func sessionOpen(_ request: SessionOpenRequest, context: CallContext) throws -> SessionOpenResponse {
+        let plan = try ExecPlan(request)
+        let size = try PtySize(cols: request.cols, rows: request.rows)
+        let session = try sessions.open(workspaceId: request.workspaceId) { output in
+            try openSession(plan, size: size, workspaceId: request.workspaceId, output: output, context: context)
+        }
+        return SessionOpenResponse(sessionId: session.id)
+    }
+
+    public func sessionWrite(_ request: SessionWriteRequest, context: CallContext) throws -> SessionWriteResponse {
+        let session = try sessions.session(request.workspaceId, request.sessionId)
+        guard let data = Data(base64Encoded: request.dataBase64) else { throw ProviderError.invalidArgument("data_base64 is not valid base64") }
+        guard data.count <= SessionWriteRequest.maxBytes else {
+            throw ProviderError.invalidArgument("a write carries at most \(SessionWriteRequest.maxBytes) bytes; this one has \(data.count)")
+        }
+        if session.output.isFinished { throw ProviderError.conflict("session \(request.sessionId) has exited; it takes no more input") }
+        return SessionWriteResponse(written: try session.channel.write(Array(data)))
+    }
+
+    public func sessionRead(_ request: SessionReadRequest, context: CallContext) throws -> SessionReadResponse {
+        try sessions.session(request.workspaceId, request.sessionId).output.read(request, context: context)
+    }
+
+    public func sessionResize(_ request: SessionResizeRequest, context: CallContext) throws -> SessionStatusResponse {
+        let session = try sessions.session(request.workspaceId, request.sessionId)
+        try session.channel.resize(try PtySize(cols: request.cols, rows: request.rows))
+        return SessionStatusResponse()
+    }
+
+    public func sessionClose(_ request: SessionRef, context: CallContext) throws -> SessionStatusResponse {
+        try Identifier.validate(request.workspaceId, what: "workspace id")
+        return sessions.close(request)
+    }
 }

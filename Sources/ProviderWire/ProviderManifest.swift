@@ -5,9 +5,12 @@ public struct ProviderManifest: Sendable, Hashable, Codable {
     public struct ABIRange: Sendable, Hashable, Codable {
         public var min: UInt32
         public var max: UInt32
-        public init(min: UInt32, max: UInt32) {
+        /// The minor of `max` whose table this manifest describes (absent = 0): it claims only verbs of that minor.
+        public var minor: UInt32?
+        public init(min: UInt32, max: UInt32, minor: UInt32? = nil) {
             self.min = min
             self.max = max
+            self.minor = minor
         }
         public func overlaps(_ other: ABIRange) -> Bool { min <= other.max && other.min <= max }
     }
@@ -57,6 +60,19 @@ public struct ProviderManifest: Sendable, Hashable, Codable {
     /// The claimed verbs that this Host knows, in slot order.
     public var claimedVerbs: [Verb] {
         Verb.allCases.filter { verbs[$0.wireName] != nil }
+    }
+
+    /// This manifest as a Host that negotiated ABI 1.`minor` reads it: claims, reasons and features of later minors
+    /// dropped (how an ELF note, which describes the provider's newest table, compares with a downgraded answer).
+    public func limited(toMinor minor: UInt32) -> ProviderManifest {
+        var copy = self
+        let known = Set(Verb.verbs(upToMinor: minor).map(\.wireName))
+        let newer = Set(Verb.allCases.map(\.wireName)).subtracting(known)
+        copy.verbs = verbs.filter { !newer.contains($0.key) }
+        copy.unsupported = unsupported?.filter { !newer.contains($0.key) }
+        if copy.unsupported?.isEmpty == true { copy.unsupported = nil }
+        if (abi.minor ?? 0) > minor { copy.abi.minor = minor == 0 ? nil : minor }
+        return copy
     }
 
     /// The longest provider name, in bytes.

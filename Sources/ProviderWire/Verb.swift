@@ -21,6 +21,13 @@ public enum Verb: UInt32, CaseIterable, Sendable, Codable, CustomStringConvertib
     case listOwned = 16
     case diagnose = 17
     case removeStorage = 18
+    // ABI 1.1
+    case exec = 19
+    case sessionOpen = 20
+    case sessionWrite = 21
+    case sessionRead = 22
+    case sessionResize = 23
+    case sessionClose = 24
 
     /// The snake_case name used in manifests, contract results and the parity matrix.
     public var wireName: String {
@@ -44,8 +51,25 @@ public enum Verb: UInt32, CaseIterable, Sendable, Codable, CustomStringConvertib
         case .listOwned: "list_owned"
         case .diagnose: "diagnose"
         case .removeStorage: "remove_storage"
+        case .exec: "exec"
+        case .sessionOpen: "session_open"
+        case .sessionWrite: "session_write"
+        case .sessionRead: "session_read"
+        case .sessionResize: "session_resize"
+        case .sessionClose: "session_close"
         }
     }
+
+    /// The ABI 1.x minor version that added this verb's slot: a provider that negotiated an older minor has no slot
+    /// for it, and the Host never calls it.
+    public var sinceMinor: UInt32 { rawValue >= 19 ? 1 : 0 }
+
+    /// The verbs a table of ABI 1.`minor` has slots for.
+    public static func verbs(upToMinor minor: UInt32) -> [Verb] { allCases.filter { $0.sinceMinor <= minor } }
+
+    /// A verb that may wait for output (``sessionRead``): the Host runs it on threads of its own, so a terminal left
+    /// open never holds a thread that lifecycle verbs need.
+    public var waitsForOutput: Bool { self == .sessionRead }
 
     /// The verb with the given wire name, if any.
     public init?(wireName: String) {

@@ -23,6 +23,12 @@ public enum WireSchemas {
         case .listOwned: (ListOwnedRequest.self, ListOwnedResponse.self)
         case .diagnose: (WorkspaceRef.self, DiagnoseResponse.self)
         case .removeStorage: (WorkspaceRef.self, RemoveStorageResponse.self)
+        case .exec: (ExecRequest.self, ExecResponse.self)
+        case .sessionOpen: (SessionOpenRequest.self, SessionOpenResponse.self)
+        case .sessionWrite: (SessionWriteRequest.self, SessionWriteResponse.self)
+        case .sessionRead: (SessionReadRequest.self, SessionReadResponse.self)
+        case .sessionResize: (SessionResizeRequest.self, SessionStatusResponse.self)
+        case .sessionClose: (SessionRef.self, SessionStatusResponse.self)
         }
     }
 

@@ -35,12 +35,12 @@ enum TestSupport {
     private static let buildDirectory = temporaryDirectory("cc")
 
     /// Compiles C sources into a shared object with `cc` (once per process) and returns its path.
-    static func compileSharedObject(_ name: String, sources: [URL], extraFlags: [String] = []) throws -> String {
+    static func compileSharedObject(_ name: String, sources: [URL], extraFlags: [String] = [], include: String? = nil) throws -> String {
         compileLock.lock()
         defer { compileLock.unlock() }
         if let path = compiled.withLock({ $0[name] }) { return path }
         let output = buildDirectory.appendingPathComponent("\(name).so").path
-        let include = repositoryRoot.appendingPathComponent("Sources/ProviderABI/include").path
+        let include = include ?? repositoryRoot.appendingPathComponent("Sources/ProviderABI/include").path
         let (status, errors) = run(
             ["cc", "-std=c11", "-fPIC", "-shared", "-O1", "-Wall", "-Werror", "-I", include, "-o", output]
                 + extraFlags + sources.map(\.path) + ["-lpthread"]
@@ -67,6 +67,13 @@ enum TestSupport {
     /// The plain-C example provider, compiled.
     static func cExample() throws -> String {
         try compileSharedObject("libProviderCExample", sources: [repositoryRoot.appendingPathComponent("Examples/provider-c/provider.c")])
+    }
+
+    /// The plain-C example provider compiled against the frozen ABI 1.0 header (`Tests/Fixtures/abi-1.0`).
+    static func abi10Fixture() throws -> String {
+        try compileSharedObject(
+            "libProviderABI10", sources: [repositoryRoot.appendingPathComponent("Examples/provider-c/provider.c")],
+            include: repositoryRoot.appendingPathComponent("Tests/Fixtures/abi-1.0").path)
     }
 
     /// A logger that drops everything (tests assert on values, not on log lines).

@@ -57,7 +57,10 @@ private func parse(_ text: String) throws -> JSONValue {
         #expect(schema.required == ["name", "version", "abi", "verbs"])
         #expect(
             schema.properties["abi"]
-                == WireSchema(type: .object, properties: ["min": .init(type: .integer), "max": .init(type: .integer)], required: ["min", "max"]))
+                == WireSchema(
+                    type: .object,
+                    properties: ["min": .init(type: .integer), "max": .init(type: .integer), "minor": .init(type: .integer, nullable: true)],
+                    required: ["min", "max"]))
         let claim = WireSchema(type: .object, properties: ["contract": .init(type: .integer)], required: ["contract"])
         #expect(schema.properties["verbs"] == WireSchema(type: .object, additionalProperties: .schema(claim)))
         #expect(schema.properties["unsupported"]?.additionalProperties == .schema(WireSchema(type: .string)))

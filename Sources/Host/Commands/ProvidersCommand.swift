@@ -112,7 +112,7 @@ struct ProvidersCommand: AsyncParsableCommand {
             do {
                 let library = try ProviderLibrary.load(path: path)
                 print("source: negotiation (the library has no manifest note)")
-                print("abi_negotiated: \(library.abiVersion)")
+                print("abi_negotiated: \(library.abiVersion).\(library.abiMinor)")
                 print("load_ms: \(String(format: "%.3f", Double(library.loadNanoseconds) / 1e6))")
                 try printManifest(library.manifestJSON)
             } catch {

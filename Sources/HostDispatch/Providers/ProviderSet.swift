@@ -49,7 +49,7 @@ public final class ProviderSet: Sendable {
                     "provider loaded",
                     metadata: [
                         "provider": "\(spec.name)", "version": "\(identity.manifest.version)", "path": "\(identity.path)",
-                        "abi": "\(identity.abiVersion)", "isolation": "\(instance.isolation.rawValue)",
+                        "abi": "\(identity.abiVersion).\(identity.abiMinor)", "isolation": "\(instance.isolation.rawValue)",
                         "verbs": "\(identity.supportedVerbs.map(\.wireName).joined(separator: ","))",
                     ]
                 )

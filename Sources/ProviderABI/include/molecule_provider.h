@@ -1,5 +1,5 @@
 /*
- * molecule_provider.h — the Molecule Host provider ABI, version 1.
+ * molecule_provider.h — the Molecule Host provider ABI, version 1.1.
  *
  * A provider is a shared object that exports exactly one symbol, `molecule_provider_negotiate`. The Host loads it
  * with dlopen(RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) and never unloads it. Everything that crosses this boundary is a
@@ -9,8 +9,15 @@
  *   - Every struct starts with `struct_size`, set by whoever allocates it. A reader accepts a larger struct from a
  *     newer peer when every byte it does not know is zero, and refuses it loudly otherwise. A smaller struct from an
  *     older peer is read up to its size; missing fields read as zero (a missing verb slot = unsupported).
- *   - New fields and verbs are only ever appended. Changing this file requires bumping MP_ABI_VERSION (a test pins
- *     the header's sha256 next to the version).
+ *   - New fields and verbs are only ever appended. Each addition bumps MP_ABI_MINOR; a change that is not an append
+ *     bumps MP_ABI_VERSION (the major). A test pins the header's sha256 next to "MAJOR.MINOR" (abi-lock.json); the
+ *     pins of earlier minors stay, and a frozen copy of the 1.0 header builds a provider the Host must still load.
+ *   - Negotiation picks a major within both ranges, then for that major the lower of the Host's minor
+ *     (`mp_host_offer.abi_minor`) and the provider's. A provider that speaks minor m answers a table holding only
+ *     the slots of minor <= m and a manifest claiming only their verbs: the Host refuses a table with a non-NULL slot
+ *     (or a claim) beyond the minor it negotiated, and never calls a slot a provider's minor does not have.
+ *   - Added in 1.1: MP_VERB_EXEC and the session verbs (MP_VERB_SESSION_*), `mp_host_offer.abi_minor`,
+ *     `mp_provider_answer.abi_minor`.
  *
  * Memory ownership
  *   - Inputs (`mp_bytes`, `mp_call`, strings passed to the provider) are borrowed for the duration of the call.
@@ -33,8 +40,11 @@
 extern "C" {
 #endif
 
-/** The ABI version this header describes. Host and provider each support a range; negotiation picks one. */
+/** The ABI major version this header describes. Host and provider each support a range; negotiation picks one. */
 #define MP_ABI_VERSION 1u
+
+/** The minor version of MP_ABI_VERSION this header describes: how many append-only additions it has (1.1). */
+#define MP_ABI_MINOR 1u
 
 /** Name of the one symbol every provider exports (see `molecule_provider_negotiate`). */
 #define MP_ENTRY_SYMBOL "molecule_provider_negotiate"
@@ -127,7 +137,7 @@ typedef void (*mp_verb_fn)(mp_instance *instance, const mp_call *call, mp_bytes 
  * docs/provider-abi.md; `MP_VERB_COUNT` grows only by appending.
  */
 typedef enum mp_verb {
-    MP_VERB_DESCRIBE = 0,         /**< {} -> {"name","version","healthy","detail"}; health of the backend. */
+    MP_VERB_DESCRIBE = 0,         /**< {} -> {"name","version","backend"}; UNAVAILABLE when the backend is down. */
     MP_VERB_PROVISION = 1,        /**< Create and start a workspace instance. Idempotent per workspace_id. */
     MP_VERB_STOP = 2,             /**< Stop and remove the instance, keep storage. Unknown instance = success. */
     MP_VERB_INSPECT = 3,          /**< {"state": running|paused|starting|stopped|absent, "address"}. */
@@ -146,12 +156,30 @@ typedef enum mp_verb {
     MP_VERB_LIST_OWNED = 16,      /**< Every resource this provider created for an owner id (for reconciliation). */
     MP_VERB_DIAGNOSE = 17,        /**< Per-stage probe: [{"name","ok","duration_ms","error","detail"}]. */
     MP_VERB_REMOVE_STORAGE = 18,  /**< Delete the workspace's storage. Unknown = success. */
-    MP_VERB_COUNT = 19
+    /* ABI 1.1 */
+    MP_VERB_EXEC = 19,            /**< Run argv to completion in the workspace: exit code, stdout, stderr (bounded). */
+    MP_VERB_SESSION_OPEN = 20,    /**< Start an interactive command on a pty; answers {"session_id"}. */
+    MP_VERB_SESSION_WRITE = 21,   /**< Send bytes to a session's input. */
+    MP_VERB_SESSION_READ = 22,    /**< Output after a byte cursor, waiting up to wait_ms for some; the exit status. */
+    MP_VERB_SESSION_RESIZE = 23,  /**< Set a session's pty size (cols, rows). */
+    MP_VERB_SESSION_CLOSE = 24,   /**< End a session (its process group is killed). Unknown = success. */
+    MP_VERB_COUNT = 25
 } mp_verb;
+
+/** The number of verb slots of ABI 1.0 (an `mp_vtable` of minor 0 ends after them). */
+#define MP_VERB_COUNT_1_0 19u
 
 /**
  * The provider's function table. Static in the provider; valid for the lifetime of the process.
  * A NULL verb slot means the verb is unsupported; the Host answers MP_UNSUPPORTED without calling the provider.
+ * `struct_size` tells how many slots follow: a minor-0 table is offsetof(mp_vtable, verbs) + 19 pointers long.
+ *
+ * Session verbs (1.1) run on the same worker threads as every verb; MP_VERB_SESSION_READ may block up to its
+ * request's `wait_ms` (at most 5000) or the call's deadline, whichever comes first, and must return as soon as output
+ * arrives, the command exits or `is_cancelled` turns non-zero. Output is kept by the provider in a bounded buffer per
+ * session; a reader that falls behind is told how many bytes it lost (`dropped`). A session ends with its command,
+ * with MP_VERB_SESSION_CLOSE, and with MP_VERB_STOP of its workspace (which ends running MP_VERB_EXEC commands too).
+ * EXEC and SESSION_OPEN answer NOT_FOUND for a workspace with no running instance, CONFLICT for a paused one.
  */
 typedef struct mp_vtable {
     uint32_t struct_size;
@@ -178,6 +206,9 @@ typedef struct mp_host_offer {
     uint32_t abi_max;                  /**< Highest ABI version the Host accepts. */
     uint32_t reserved;
     const mp_host_services *services;  /**< Valid for the lifetime of the process; the provider may keep it. */
+    /* ABI 1.1: read only when `struct_size` covers it (a 1.0 Host's offer ends above; its minor is 0). */
+    uint32_t abi_minor;                /**< Highest minor of `abi_max` the Host speaks. */
+    uint32_t reserved_1_1;
 } mp_host_offer;
 
 /**
@@ -190,7 +221,10 @@ typedef struct mp_provider_answer {
     uint32_t abi_min;               /**< The provider's own range, reported even when negotiation fails. */
     uint32_t abi_max;
     const char *manifest_json;      /**< The manifest (see docs/provider-abi.md), static NUL-terminated UTF-8. */
-    const mp_vtable *vtable;        /**< The function table for `abi_chosen`. */
+    const mp_vtable *vtable;        /**< The function table for `abi_chosen` and `abi_minor`. */
+    /* ABI 1.1: written only when `struct_size` covers it (a 1.0 Host's answer ends above and reads minor 0). */
+    uint32_t abi_minor;             /**< The minor of `abi_chosen` the provider speaks: at most the offer's. */
+    uint32_t reserved_1_1;
 } mp_provider_answer;
 
 /**

@@ -18,7 +18,12 @@ final class InProcessProvider: ProviderBackend {
     let identity: ProviderIdentity
     nonisolated(unsafe) private let instance: OpaquePointer
     private let pool: NIOThreadPool
+    /// Threads for verbs that wait for output (`session_read`): a terminal left open never holds one of `pool`'s.
+    private let waitingPool: NIOThreadPool
     private let threadCount: Int
+    /// How many `session_read` calls may wait at once; one more fails fast with UNAVAILABLE.
+    static let waitingThreads = 16
+    private let waitingCalls = Atomic<Int>(0)
     private let stuckCalls = Atomic<Int>(0)
     private let destroyed = Atomic<Bool>(false)
     private static let nextCallId = Atomic<UInt64>(1)
@@ -61,6 +66,8 @@ final class InProcessProvider: ProviderBackend {
         self.instance = try created.get().pointer
         self.pool = NIOThreadPool(numberOfThreads: threadCount)
         pool.start()
+        self.waitingPool = NIOThreadPool(numberOfThreads: library.supportedVerbs.contains(where: \.waitsForOutput) ? Self.waitingThreads : 1)
+        waitingPool.start()
     }
 
     /// The instance pointer `create` returned, carried out of its thread.
@@ -68,6 +75,7 @@ final class InProcessProvider: ProviderBackend {
 
     deinit {
         pool.shutdownGracefully { _ in }
+        waitingPool.shutdownGracefully { _ in }
     }
 
     func call(_ verb: Verb, request: [UInt8], deadline: UInt64, timeout: Duration) async throws(ProviderCallError) -> [UInt8] {
@@ -108,6 +116,15 @@ final class InProcessProvider: ProviderBackend {
             )
             return
         }
+        if verb.waitsForOutput, waitingCalls.wrappingAdd(1, ordering: .relaxed).oldValue >= Self.waitingThreads {
+            waitingCalls.subtract(1, ordering: .relaxed)
+            completion(
+                .failure(
+                    ProviderCallError(
+                        status: .unavailable, message: "provider \(name): \(Self.waitingThreads) \(verb) calls are already waiting for output",
+                        retryable: true, provider: name, verb: verb)))
+            return
+        }
         let callId = Self.nextCallId.wrappingAdd(1, ordering: .relaxed).oldValue
         CallRegistry.shared.register(callId, state)
         let timer = DeadlineWatchdog.shared.schedule(at: deadline) {
@@ -116,7 +133,8 @@ final class InProcessProvider: ProviderBackend {
             self.stuckCalls.add(1, ordering: .relaxed)
             completion(.failure(self.deadlineError(verb, timeout)))
         }
-        pool.submit { _ in
+        (verb.waitsForOutput ? waitingPool : pool).submit { _ in
+            if verb.waitsForOutput { self.waitingCalls.subtract(1, ordering: .relaxed) }
             // A call whose deadline passed while it waited for a thread is answered without calling the provider.
             let outcome: Result<[UInt8], ProviderCallError> =
                 MonotonicClock.now() >= deadline
@@ -239,9 +257,11 @@ final class InProcessProvider: ProviderBackend {
         // Host ignore SIGTERM): then the pool is abandoned, and the instance is never destroyed under it.
         guard stuckCalls.load(ordering: .relaxed) == 0 else {
             pool.shutdownGracefully { _ in }
+            waitingPool.shutdownGracefully { _ in }
             return
         }
         try? await pool.shutdownGracefully()
+        try? await waitingPool.shutdownGracefully()
         if stuckCalls.load(ordering: .relaxed) == 0 { library.vtable.destroy?(instance) }
     }
 }

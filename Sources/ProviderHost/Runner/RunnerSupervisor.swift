@@ -57,7 +57,7 @@ final class RunnerSupervisor: ProviderBackend {
             path: launch.path,
             manifest: ProviderManifest(
                 name: URL(fileURLWithPath: launch.path).lastPathComponent, version: "0.0.0", abi: .init(min: 0, max: 0), verbs: [:]),
-            manifestJSON: "{}", abiVersion: 0, hasManifestNote: false, loadNanoseconds: 0, supportedVerbs: []
+            manifestJSON: "{}", abiVersion: 0, abiMinor: 0, hasManifestNote: false, loadNanoseconds: 0, supportedVerbs: []
         )
         let supervisor = RunnerSupervisor(launch: launch, logger: logger, eventSink: eventSink, identity: placeholder)
         let connection = try await supervisor.spawn().get()
