@@ -136,9 +136,13 @@ extension DockerProvider {
             "exec start"
         )
         let output = Self.demultiplex(started.body)
-        // The attached start returns when the command's output ends; its exit code follows within moments.
+        return (try execExitCode(id, command, context: context), output)
+    }
+
+    /// The exit code of engine exec `id`, which follows the end of its output stream within moments.
+    func execExitCode(_ id: String, _ command: [String], context: CallContext) throws -> Int {
         let exitCode = try Poll.until(
-            context, limit: MonotonicClock.deadline(afterMilliseconds: Self.execSettleMs), initialDelay: .milliseconds(5),
+            context, limit: MonotonicClock.deadline(afterMilliseconds: Self.execSettleMs), initialDelay: .milliseconds(2),
             maxDelay: .milliseconds(100)
         ) { () throws(ProviderError) -> Int? in
             let inspected = try engine.check(try engine.request("GET", "/exec/\(id)/json", context: context), "exec inspect").json
@@ -149,7 +153,7 @@ extension DockerProvider {
             try context.checkDeadline("waiting for exec \(command)")
             throw ProviderError.deadlineExceeded("exec \(command) still ran \(Self.execSettleMs) ms after its output ended")
         }
-        return (exitCode, output)
+        return exitCode
     }
 
     /// Runs `command` in a throwaway container of `image` with the workspace's volume at /configs, then removes it.

@@ -70,6 +70,8 @@ final class DockerProvider: WorkspaceProvider, Sendable {
     let engine: DockerEngine
     /// Pinned images already confirmed present (they cannot change under the same reference).
     let presentImages = Mutex<Set<String>>([])
+    /// Open terminal sessions (ended by `stop`).
+    let sessions = SessionTable()
 
     init(configuration: ProviderConfiguration) throws {
         config = try configuration.decode(Config.self, provider: Self.name)
@@ -267,6 +269,7 @@ final class DockerProvider: WorkspaceProvider, Sendable {
 
     func stop(_ request: WorkspaceRef, context: CallContext) throws -> StopResponse {
         let name = try containerName(request.workspaceId)
+        sessions.closeAll(workspaceId: request.workspaceId)
         let existed = try inspectContainer(request.workspaceId, context: context)
         let reply = try engine.request("DELETE", "/containers/\(name)?force=true&v=false", context: context)
         // Idempotent: no such container is success.

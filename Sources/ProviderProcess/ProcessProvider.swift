@@ -118,6 +118,10 @@ final class ProcessProvider: WorkspaceProvider, Sendable {
     let ports: MetaAllocator<Int>
     /// Serialises verbs per workspace so provision/stop/pause of one workspace never interleave.
     private let locks = WorkspaceLocks()
+    /// Open terminal sessions (ended by `stop`).
+    let sessions = SessionTable()
+    /// `exec` commands still running, by workspace (killed by `stop`).
+    let commands = RunningCommands()
 
     init(configuration: ProviderConfiguration) throws {
         config = try configuration.decode(Config.self, provider: Self.name)
@@ -248,6 +252,9 @@ final class ProcessProvider: WorkspaceProvider, Sendable {
         let workspace = try layout.workspace(request.workspaceId)
         return try locked(request.workspaceId) {
             let grace = min(config.stopGraceMs, max(0, context.remainingMilliseconds - 100))
+            // Sessions and exec commands are the workspace's processes too, even outside its cgroup.
+            sessions.closeAll(workspaceId: request.workspaceId)
+            commands.killAll(workspaceId: request.workspaceId)
             let workload = try runningWorkload(workspace)
             try workload?.terminate(graceMilliseconds: grace)
             // Whatever else is left in the workspace's cgroup (a workload whose supervisor was killed, an orphan of a
