@@ -6,10 +6,12 @@ import ProviderWire
 /// conformance claim it is part of.
 public enum ContractCatalogue {
     /// The version recorded in every result; bump it whenever a case is added or its expectations change.
-    public static let suiteVersion = "2.0.0"
+    public static let suiteVersion = "2.1.0"
 
     /// The cases in the order they run (the long durability cycles last).
-    public static let cases: [ContractCase] = lifecycle + deadlines + files + logs + storage + plugins + pause + snapshots + diagnose + durability
+    public static let cases: [ContractCase] =
+        lifecycle + deadlines + files + logs + storage + plugins + pause + snapshots + diagnose + execCases + terminal
+        + durability
 }
 
 extension ContractCatalogue {

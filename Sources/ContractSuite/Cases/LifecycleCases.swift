@@ -180,9 +180,12 @@ extension ContractCatalogue {
             let tar = Data(TarArchive(entries: []).serialized()).base64EncodedString()
             let generic: JSONValue = .object([
                 "workspace_id": .string(id), "path": .string("contract/x"), "name": .string("contract-plugin"), "content_base64": .string("eA=="),
-                "archive_base64": .string(tar),
+                "archive_base64": .string(tar), "argv": .array([.string("true")]),
             ])
-            for verb in Verb.allCases where run.claims(verb) {
+            // The session verbs after session_open address a session the provider holds, not the backend: an unknown
+            // one is NOT_FOUND, down or not (the terminal profile checks that).
+            let sessionVerbs: Set<Verb> = [.sessionWrite, .sessionRead, .sessionResize, .sessionClose]
+            for verb in Verb.allCases where run.claims(verb) && !sessionVerbs.contains(verb) {
                 let request: [UInt8] =
                     switch verb {
                     case .describe: Array("{}".utf8)

@@ -31,9 +31,14 @@ public struct ContractProfile: Sendable, Hashable, Codable {
     public static let plugins = ContractProfile(
         "plugins", "install, list and uninstall plugins safely", verbs: [.installPlugin, .listPlugins, .uninstallPlugin])
     public static let diagnose = ContractProfile("diagnose", "a staged probe of the path to a workspace", verbs: [.diagnose])
+    public static let exec = ContractProfile(
+        "exec", "run a command to completion: exit codes, separate streams, stdin, raw bytes, limits, timeouts (ABI 1.1)", verbs: [.exec])
+    public static let terminal = ContractProfile(
+        "terminal", "interactive sessions on a pty: input, output by cursor, resize, exit, concurrency, end with stop (ABI 1.1)",
+        verbs: [.sessionOpen, .sessionWrite, .sessionRead, .sessionResize, .sessionClose])
 
     /// Every profile, in report order.
-    public static let all: [ContractProfile] = [.lifecycle, .core, .pause, .snapshot, .plugins, .diagnose]
+    public static let all: [ContractProfile] = [.lifecycle, .core, .pause, .snapshot, .plugins, .diagnose, .exec, .terminal]
 
     public static func named(_ id: String) -> ContractProfile? { all.first { $0.id == id } }
 

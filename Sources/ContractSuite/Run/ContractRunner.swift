@@ -70,7 +70,7 @@ public final class ContractRunner: Sendable {
         let run = ContractRun(instance: instance, launch: launch, identity: identity, configuration: configuration, owner: owner, runId: runId)
         let claimed = Set(identity.supportedVerbs)
         progress(
-            "contract suite \(ContractCatalogue.suiteVersion): provider \(identity.manifest.name) \(identity.manifest.version) (ABI \(identity.abiVersion)) "
+            "contract suite \(ContractCatalogue.suiteVersion): provider \(identity.manifest.name) \(identity.manifest.version) (ABI \(identity.abiVersion).\(identity.abiMinor)) "
                 + "from \(identity.path), \(launch.isolation == .process ? "in a runner process" : "in process")"
                 + (selection.isEmpty ? "" : "; only \(selection.description)")
         )

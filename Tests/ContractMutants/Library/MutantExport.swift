@@ -67,7 +67,8 @@ enum MutantExport {
     /// The inner table with every non-NULL verb slot replaced by a forwarding thunk (NULL stays NULL: same claims).
     static func makeTable(over inner: mp_vtable) -> mp_vtable {
         var table = mp_vtable()
-        table.struct_size = UInt32(MemoryLayout<mp_vtable>.size)
+        // The inner table's size: the wrapper speaks the minor the inner provider negotiated.
+        table.struct_size = inner.struct_size
         table.create = { config, err in MutantInstance.create(config, err) }
         table.destroy = { instance in MutantInstance.destroy(instance) }
         table.free_result = { result in MutantInstance.freeResult(result) }
@@ -100,6 +101,9 @@ enum MutantExport {
         { MutantInstance.call(12, $0, $1, $2, $3) }, { MutantInstance.call(13, $0, $1, $2, $3) },
         { MutantInstance.call(14, $0, $1, $2, $3) }, { MutantInstance.call(15, $0, $1, $2, $3) },
         { MutantInstance.call(16, $0, $1, $2, $3) }, { MutantInstance.call(17, $0, $1, $2, $3) },
-        { MutantInstance.call(18, $0, $1, $2, $3) },
+        { MutantInstance.call(18, $0, $1, $2, $3) }, { MutantInstance.call(19, $0, $1, $2, $3) },
+        { MutantInstance.call(20, $0, $1, $2, $3) }, { MutantInstance.call(21, $0, $1, $2, $3) },
+        { MutantInstance.call(22, $0, $1, $2, $3) }, { MutantInstance.call(23, $0, $1, $2, $3) },
+        { MutantInstance.call(24, $0, $1, $2, $3) },
     ]
 }
